@@ -1,0 +1,39 @@
+/*
+ * cmd_config.c - `norc config check`: load and validate the config exactly as the daemons do,
+ * then print the effective settings with secrets masked.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int config_check(struct norc_cli *cli, int argc, char **argv)
+{
+	static const struct option lo[] = {{"help", no_argument, NULL, 'h'}, {0}};
+	int c;
+	while ((c = norc_cli_getopt("config check", argc, argv, "h", lo)) != -1) {
+		if (c == 'h') {
+			printf("usage: norc config check [-C FILE] [--json]\n\nValidates the config "
+			       "(unknown keys and wrong types are errors with their line) and prints "
+			       "the effective settings, relative paths resolved, secrets masked.\n");
+			return NORC_EXIT_OK;
+		}
+		return NORC_EXIT_USAGE;
+	}
+	if (optind < argc)
+		return norc_cli_usage_error("config check", "unexpected argument '%s'", argv[optind]);
+	if (norc_cli_config(cli) != NORC_OK)
+		return NORC_EXIT_FAIL;
+	norc_config_print(cli->cfg, stdout, cli->json);
+	return NORC_EXIT_OK;
+}
+
+static const struct norc_cli_cmd subs[] = {
+	{"check", config_check, "validate the config and print the effective settings"},
+	{NULL, NULL, NULL},
+};
+
+int norc_cmd_config(struct norc_cli *cli, int argc, char **argv)
+{
+	return norc_cli_dispatch(cli, subs, "config", argc, argv);
+}

@@ -1,0 +1,399 @@
+/*
+ * config.c - see config.h. Options are declared in one table (path, type, bounds, field
+ * offset) and the parsed tree is walked once: every setting must match a table entry, so a
+ * typo is reported with its line instead of being silently ignored.
+ */
+#include "config.h"
+#include "mem.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef NORC_DEFAULT_CONFIG
+#define NORC_DEFAULT_CONFIG "/usr/local/etc/norc/norc.conf"
+#endif
+
+enum opt_type { OPT_STR, OPT_PATH, OPT_INT, OPT_PATH_LIST, OPT_GROUP };
+
+struct opt {
+	const char *path;
+	enum opt_type type;
+	size_t off;
+	long long min, max;
+	bool secret;
+	const char *help;
+};
+
+#define F(field) offsetof(struct norc_config, field)
+static const struct opt opts[] = {
+	{"database", OPT_GROUP, 0, 0, 0, false, "database settings"},
+	{"database.backend", OPT_STR, F(db), 0, 0, false, "sqlite or mariadb"},
+	{"database.path", OPT_PATH, F(db.path), 0, 0, false, "sqlite database file"},
+	{"database.busy_timeout_ms", OPT_INT, F(db.busy_timeout_ms), 1, 600000, false, "sqlite lock wait"},
+	{"database.host", OPT_STR, F(db.host), 0, 0, false, "mariadb host"},
+	{"database.port", OPT_INT, F(db.port), 1, 65535, false, "mariadb TCP port"},
+	{"database.socket", OPT_PATH, F(db.socket), 0, 0, false, "mariadb unix socket"},
+	{"database.user", OPT_STR, F(db.user), 0, 0, false, "mariadb user"},
+	{"database.password", OPT_STR, F(db.password), 0, 0, true, "mariadb password"},
+	{"database.password_env", OPT_STR, F(db.password_env), 0, 0, false, "variable holding the password"},
+	{"database.password_file", OPT_PATH, F(db.password_file), 0, 0, false, "file holding the password"},
+	{"database.name", OPT_STR, F(db.name), 0, 0, false, "mariadb database name"},
+	{"database.connect_timeout", OPT_INT, F(db.connect_timeout_s), 1, 3600, false, "seconds"},
+	{"log_dir", OPT_PATH, F(log_dir), 0, 0, false, "root of all logs"},
+	{"tmp_dir", OPT_PATH, F(tmp_dir), 0, 0, false, "scratch folder for tasks"},
+	{"plugin_dirs", OPT_PATH_LIST, F(plugin_dirs), 0, 0, false, "extra plugin folders"},
+	{"daemon", OPT_GROUP, 0, 0, 0, false, "daemon timing"},
+	{"daemon.heartbeat", OPT_INT, F(heartbeat_s), 1, 3600, false, "seconds between heartbeats"},
+	{"daemon.heartbeat_timeout", OPT_INT, F(heartbeat_timeout_s), 2, 86400, false,
+	 "seconds without heartbeat before a daemon counts as dead"},
+};
+#undef F
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+const char *norc_config_pick(const char *explicit_path)
+{
+	if (explicit_path && *explicit_path)
+		return explicit_path;
+	const char *env = getenv("NORC_CONFIG");
+	if (env && *env)
+		return env;
+	return NORC_DEFAULT_CONFIG;
+}
+
+void norc_config_free(struct norc_config *c)
+{
+	if (!c)
+		return;
+	free(c->file);
+	free(c->dir);
+	free(c->db.path);
+	free(c->db.host);
+	free(c->db.socket);
+	free(c->db.user);
+	free(c->db.password);
+	free(c->db.password_env);
+	free(c->db.password_file);
+	free(c->db.name);
+	free(c->log_dir);
+	free(c->tmp_dir);
+	for (size_t i = 0; i < c->n_plugin_dirs; i++)
+		free(c->plugin_dirs[i]);
+	free(c->plugin_dirs);
+	free(c);
+}
+
+static char *resolve(const struct norc_config *c, const char *p)
+{
+	if (!p || !*p)
+		return NULL;
+	if (p[0] == '/')
+		return norc_xstrdup(p);
+	return norc_xasprintf("%s/%s", c->dir, p);
+}
+
+static const struct opt *find_opt(const char *path)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if (strcmp(opts[i].path, path) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+static const char *type_name(enum opt_type t)
+{
+	switch (t) {
+	case OPT_STR: case OPT_PATH: return "a string in double quotes";
+	case OPT_INT: return "an integer";
+	case OPT_PATH_LIST: return "a list of strings, like [\"/a\", \"/b\"]";
+	case OPT_GROUP: return "a group, like name: { ... };";
+	}
+	return "?";
+}
+
+static int bad(char *err, size_t errlen, const struct norc_config *c, config_setting_t *s,
+	       const char *path, const char *what)
+{
+	return norc_err_set(err, errlen, NORC_ECONFIG, "config %s:%d: %s: %s",
+			    c->file, config_setting_source_line(s), path, what);
+}
+
+static int store(struct norc_config *c, const struct opt *o, config_setting_t *s,
+		 const char *path, char *err, size_t errlen)
+{
+	char *base = (char *)c;
+	char msg[256];
+	switch (o->type) {
+	case OPT_GROUP:
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+			break;
+		return NORC_OK;
+	case OPT_STR:
+	case OPT_PATH: {
+		if (config_setting_type(s) != CONFIG_TYPE_STRING)
+			break;
+		const char *v = config_setting_get_string(s);
+		if (strcmp(o->path, "database.backend") == 0) {
+			if (strcmp(v, "sqlite") == 0)
+				c->db.backend = NORC_DB_SQLITE;
+			else if (strcmp(v, "mariadb") == 0)
+				c->db.backend = NORC_DB_MARIADB;
+			else
+				return bad(err, errlen, c, s, path,
+					   "must be \"sqlite\" or \"mariadb\"");
+			return NORC_OK;
+		}
+		char **field = (char **)(base + o->off);
+		free(*field);
+		*field = o->type == OPT_PATH ? resolve(c, v) : norc_xstrdup(v);
+		return NORC_OK;
+	}
+	case OPT_INT: {
+		int t = config_setting_type(s);
+		if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+			break;
+		long long v = config_setting_get_int64(s);
+		if (v < o->min || v > o->max) {
+			snprintf(msg, sizeof(msg), "%lld is out of range; use %lld to %lld", v, o->min,
+				 o->max);
+			return bad(err, errlen, c, s, path, msg);
+		}
+		*(int *)(base + o->off) = (int)v;
+		return NORC_OK;
+	}
+	case OPT_PATH_LIST: {
+		int t = config_setting_type(s);
+		if (t != CONFIG_TYPE_LIST && t != CONFIG_TYPE_ARRAY)
+			break;
+		int n = config_setting_length(s);
+		for (int i = 0; i < n; i++) {
+			config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+			if (config_setting_type(e) != CONFIG_TYPE_STRING)
+				return bad(err, errlen, c, s, path, "every entry must be a string");
+		}
+		c->plugin_dirs = norc_xcalloc((size_t)n + 1, sizeof(char *));
+		for (int i = 0; i < n; i++) {
+			const char *v = config_setting_get_string_elem(s, i);
+			c->plugin_dirs[c->n_plugin_dirs++] = resolve(c, v);
+		}
+		return NORC_OK;
+	}
+	}
+	snprintf(msg, sizeof(msg), "wrong type; it must be %s", type_name(o->type));
+	return bad(err, errlen, c, s, path, msg);
+}
+
+static int walk(struct norc_config *c, config_setting_t *group, const char *prefix, char *err,
+		size_t errlen)
+{
+	int n = config_setting_length(group);
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(s);
+		char path[256];
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", name ? name : "?");
+		const struct opt *o = find_opt(path);
+		if (!o)
+			return bad(err, errlen, c, s, path,
+				   "unknown setting; check its spelling against conf/norc.conf");
+		int rc = store(c, o, s, path, err, errlen);
+		if (rc != NORC_OK)
+			return rc;
+		if (o->type == OPT_GROUP && (rc = walk(c, s, path, err, errlen)) != NORC_OK)
+			return rc;
+	}
+	return NORC_OK;
+}
+
+static void set_defaults(struct norc_config *c)
+{
+	c->db.backend = NORC_DB_SQLITE;
+	c->db.busy_timeout_ms = 5000;
+	c->db.port = 3306;
+	c->db.connect_timeout_s = 10;
+	c->heartbeat_s = 3;
+	c->heartbeat_timeout_s = 23;
+}
+
+static int check(struct norc_config *c, char *err, size_t errlen)
+{
+	if (!c->log_dir)
+		c->log_dir = resolve(c, "log");
+	if (!c->tmp_dir)
+		c->tmp_dir = resolve(c, "tmp");
+	if (c->db.backend == NORC_DB_SQLITE && !c->db.path)
+		return norc_err_set(err, errlen, NORC_ECONFIG,
+				    "config %s: database.path is required with backend \"sqlite\"",
+				    c->file);
+	if (c->db.backend == NORC_DB_MARIADB) {
+		if (!c->db.name)
+			return norc_err_set(err, errlen, NORC_ECONFIG,
+					    "config %s: database.name is required with backend "
+					    "\"mariadb\"", c->file);
+		if (!c->db.user)
+			c->db.user = norc_xstrdup("norc");
+		int sources = !!c->db.password + !!c->db.password_env + !!c->db.password_file;
+		if (sources > 1)
+			return norc_err_set(err, errlen, NORC_ECONFIG,
+					    "config %s: set only one of database.password, "
+					    "password_env and password_file", c->file);
+	}
+	if (c->heartbeat_timeout_s <= c->heartbeat_s)
+		return norc_err_set(err, errlen, NORC_ECONFIG,
+				    "config %s: daemon.heartbeat_timeout (%d) must be larger than "
+				    "daemon.heartbeat (%d)", c->file, c->heartbeat_timeout_s,
+				    c->heartbeat_s);
+	return NORC_OK;
+}
+
+int norc_config_load(const char *path, struct norc_config **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	char abs[PATH_MAX];
+	if (!realpath(path, abs))
+		return norc_err_set(err, errlen, NORC_ECONFIG,
+				    "config %s: cannot read it (%s); pass -C FILE or set NORC_CONFIG "
+				    "(conf/norc.conf in the source tree is a working example)",
+				    path, strerror(errno));
+	struct norc_config *c = norc_xcalloc(1, sizeof(*c));
+	c->file = norc_xstrdup(abs);
+	char *slash = strrchr(abs, '/');
+	c->dir = slash == abs ? norc_xstrdup("/") : (*slash = '\0', norc_xstrdup(abs));
+	set_defaults(c);
+
+	config_t lc;
+	config_init(&lc);
+	int rc = NORC_OK;
+	if (!config_read_file(&lc, c->file)) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			rc = norc_err_set(err, errlen, NORC_ECONFIG, "config %s: cannot read it",
+					  c->file);
+		else
+			rc = norc_err_set(err, errlen, NORC_ECONFIG, "config %s:%d: %s",
+					  config_error_file(&lc) ? config_error_file(&lc) : c->file,
+					  config_error_line(&lc), config_error_text(&lc));
+	}
+	if (rc == NORC_OK)
+		rc = walk(c, config_root_setting(&lc), "", err, errlen);
+	config_destroy(&lc); /* every string was copied */
+	if (rc == NORC_OK)
+		rc = check(c, err, errlen);
+	if (rc != NORC_OK) {
+		norc_config_free(c);
+		return rc;
+	}
+	*out = c;
+	return NORC_OK;
+}
+
+static int read_password_file(const char *path, char **out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return norc_err_set(err, errlen, NORC_ECONFIG,
+				    "database.password_file %s: cannot read it: %s", path,
+				    strerror(errno));
+	char buf[1024];
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	*out = norc_xstrdup(buf);
+	return NORC_OK;
+}
+
+int norc_config_db(const struct norc_config *c, struct norc_db_config *out, char **password_buf,
+		   char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	*password_buf = NULL;
+	out->backend = c->db.backend;
+	out->path = c->db.path;
+	out->busy_timeout_ms = c->db.busy_timeout_ms;
+	out->host = c->db.host;
+	out->port = c->db.port;
+	out->socket = c->db.socket;
+	out->user = c->db.user;
+	out->database = c->db.name;
+	out->connect_timeout_s = c->db.connect_timeout_s;
+	out->password = c->db.password;
+	if (c->db.password_file) {
+		int rc = read_password_file(c->db.password_file, password_buf, err, errlen);
+		if (rc != NORC_OK)
+			return rc;
+		out->password = *password_buf;
+	} else if (c->db.password_env) {
+		const char *v = getenv(c->db.password_env);
+		if (!v)
+			return norc_err_set(err, errlen, NORC_ECONFIG,
+					    "database.password_env names %s, which is not set in "
+					    "the environment; export it or change the config",
+					    c->db.password_env);
+		out->password = v;
+	}
+	return NORC_OK;
+}
+
+static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+void norc_config_print(const struct norc_config *c, FILE *out, bool json)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "config_file", json_string(c->file));
+	json_t *d = json_object();
+	json_object_set_new(d, "backend",
+			    json_string(c->db.backend == NORC_DB_MARIADB ? "mariadb" : "sqlite"));
+	if (c->db.backend == NORC_DB_SQLITE) {
+		json_object_set_new(d, "path", str_or_null(c->db.path));
+		json_object_set_new(d, "busy_timeout_ms", json_integer(c->db.busy_timeout_ms));
+	} else {
+		json_object_set_new(d, "host", str_or_null(c->db.host));
+		json_object_set_new(d, "port", json_integer(c->db.port));
+		json_object_set_new(d, "socket", str_or_null(c->db.socket));
+		json_object_set_new(d, "user", str_or_null(c->db.user));
+		json_object_set_new(d, "password", c->db.password ? json_string("********") : json_null());
+		json_object_set_new(d, "password_env", str_or_null(c->db.password_env));
+		json_object_set_new(d, "password_file", str_or_null(c->db.password_file));
+		json_object_set_new(d, "name", str_or_null(c->db.name));
+		json_object_set_new(d, "connect_timeout", json_integer(c->db.connect_timeout_s));
+	}
+	json_object_set_new(o, "database", d);
+	json_object_set_new(o, "log_dir", str_or_null(c->log_dir));
+	json_object_set_new(o, "tmp_dir", str_or_null(c->tmp_dir));
+	json_t *pd = json_array();
+	for (size_t i = 0; i < c->n_plugin_dirs; i++)
+		json_array_append_new(pd, json_string(c->plugin_dirs[i]));
+	json_object_set_new(o, "plugin_dirs", pd);
+	json_t *dm = json_object();
+	json_object_set_new(dm, "heartbeat", json_integer(c->heartbeat_s));
+	json_object_set_new(dm, "heartbeat_timeout", json_integer(c->heartbeat_timeout_s));
+	json_object_set_new(o, "daemon", dm);
+	if (json) {
+		json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', out);
+	} else {
+		const char *k;
+		json_t *v;
+		json_object_foreach(o, k, v) {
+			if (json_is_object(v)) {
+				const char *k2;
+				json_t *v2;
+				json_object_foreach(v, k2, v2) {
+					char *s = json_dumps(v2, JSON_ENCODE_ANY);
+					fprintf(out, "%s.%s = %s\n", k, k2, s);
+					free(s);
+				}
+			} else {
+				char *s = json_dumps(v, JSON_ENCODE_ANY);
+				fprintf(out, "%s = %s\n", k, s);
+				free(s);
+			}
+		}
+	}
+	json_decref(o);
+}

@@ -1,0 +1,55 @@
+/*
+ * config.h - this host's settings, read from one libconfig file.
+ *
+ * Which file: -C/--config FILE, else $NORC_CONFIG, else the installed default
+ * (NORC_DEFAULT_CONFIG). The whole file is parsed into a fresh object and validated (unknown
+ * keys and wrong types are errors with file and line; relative paths resolve against the
+ * config file's folder) before anything uses it, so a bad reload never replaces a good config.
+ */
+#ifndef NORC_CONFIG_H
+#define NORC_CONFIG_H
+
+#include "db.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct norc_config {
+	char *file; /* absolute path of the file read */
+	char *dir;  /* its folder */
+	struct {
+		enum norc_db_backend backend;
+		char *path; /* sqlite file */
+		int busy_timeout_ms;
+		char *host;
+		int port;
+		char *socket;
+		char *user;
+		char *password;      /* inline (discouraged) */
+		char *password_env;  /* name of an environment variable */
+		char *password_file; /* file whose first line is the password */
+		char *name;          /* database name */
+		int connect_timeout_s;
+	} db;
+	char *log_dir;
+	char *tmp_dir;
+	char **plugin_dirs; /* user plugin folders, searched after the built-in and drop-in ones */
+	size_t n_plugin_dirs;
+	int heartbeat_s;
+	int heartbeat_timeout_s;
+};
+
+/* Which file would be read for an explicit -C value (may be NULL). Borrowed or static. */
+const char *norc_config_pick(const char *explicit_path);
+/* Read and validate. On failure *out is NULL and err is one line naming file, line and fix.
+ * Caller frees with norc_config_free. */
+int norc_config_load(const char *path, struct norc_config **out, char *err, size_t errlen);
+void norc_config_free(struct norc_config *cfg); /* NULL ok */
+/* Fill a norc_db_config (strings borrowed from cfg, except *password_buf, which the caller
+ * frees with free()). Resolves the password from the file or environment variable. */
+int norc_config_db(const struct norc_config *cfg, struct norc_db_config *out, char **password_buf,
+		   char *err, size_t errlen);
+/* Print the effective settings, secrets masked ("********"). */
+void norc_config_print(const struct norc_config *cfg, FILE *out, bool json);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * norc/task.h - the ops a task plugin (CommandTask, Job, users' own types) provides.
+ *
+ * Two modes:
+ *  - exec mode (default): prepare() runs in the daemon and fills a norc_exec_plan; the core
+ *    forks, sets up the child (session, log fd on 1/2, rlimits, nice) and execs the plan.
+ *  - in-child mode (flag NORC_TASK_INCHILD): the core forks and calls run_child() in the
+ *    child, which _exits with its return value. run_child must not touch the host's database.
+ * finally() runs in the daemon after the child was reaped, whatever the outcome.
+ */
+#ifndef NORC_TASK_H
+#define NORC_TASK_H
+
+#include <norc/plugin.h>
+
+#define NORC_TASK_INCHILD 0x1u /* run_child() in the forked child instead of prepare()+exec */
+
+/* What a task run knows about itself. Borrowed for the duration of the call. */
+struct norc_task_ctx {
+	uint32_t struct_size;
+	int64_t instance_id;
+	int64_t task_id;
+	const char *task_name;
+	int64_t fire_time_us; /* nominal fire time, UTC microseconds; 0 for ad-hoc runs */
+	const struct norc_params *params;
+	const char *log_path; /* absolute path of this run's log file */
+	const char *tmp_dir;
+	int timeout_s; /* 0 = none */
+	int attempt;   /* 1 for the first run */
+};
+
+/* Filled by prepare(); every string and both arrays allocated with api->alloc/strdup and
+ * released by plan_free(). argv and envp are NULL-terminated. envp entries are added to the
+ * core's task environment (NORC_INSTANCE_ID, ...). cwd may be NULL (the task tmp dir). */
+struct norc_exec_plan {
+	uint32_t struct_size;
+	char **argv;
+	char **envp;
+	char *cwd;
+};
+
+/* Outcome of a run, borrowed in finally(). */
+struct norc_task_result {
+	uint32_t struct_size;
+	int status;      /* the instance status the core is about to record (SUCCESS 7 ...) */
+	int exit_code;   /* -1 when killed by a signal */
+	int term_signal; /* 0 when it exited */
+	bool timed_out;
+	int64_t started_us, ended_us;
+};
+
+struct norc_task_ops {
+	uint32_t struct_size;
+	/* Check a task's parameters at definition time (`norc task add`). Mandatory. Unknown keys
+	 * should be rejected, naming the key. */
+	int (*validate)(void *state, const struct norc_params *params, char *err, size_t errlen);
+	/* Exec mode: fill *plan. Mandatory unless NORC_TASK_INCHILD. */
+	int (*prepare)(void *state, const struct norc_task_ctx *ctx, struct norc_exec_plan *plan,
+		       char *err, size_t errlen);
+	void (*plan_free)(void *state, struct norc_exec_plan *plan); /* mandatory with prepare */
+	/* In-child mode: the work; returns the exit code (0 = SUCCESS). */
+	int (*run_child)(void *state, const struct norc_task_ctx *ctx);
+	/* Optional: after the run; may return a new status (>= 7) or 0 to keep result->status. */
+	int (*finally)(void *state, const struct norc_task_ctx *ctx,
+		       const struct norc_task_result *result);
+	/* Optional: a revision string recorded on the instance. */
+	int (*revision)(void *state, const struct norc_task_ctx *ctx, char *buf, size_t len);
+};
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * log.c - see log.h. One process-wide sink; single-threaded daemons need no locking.
+ */
+#include "log.h"
+#include "clock.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+static FILE *sink;
+static enum norc_log_style style = NORC_LOG_PLAIN;
+static enum norc_level max_level = NORC_LOG_INFO;
+static bool echo;
+
+void norc_log_setup(FILE *stream, enum norc_log_style s, enum norc_level lvl, bool e)
+{
+	sink = stream;
+	style = s;
+	max_level = lvl;
+	echo = e;
+}
+
+const char *norc_log_level_name(enum norc_level level)
+{
+	switch (level) {
+	case NORC_LOG_ERROR: return "ERROR";
+	case NORC_LOG_WARN: return "WARNING";
+	case NORC_LOG_INFO: return "INFO";
+	case NORC_LOG_DEBUG: return "DEBUG";
+	}
+	return "INFO";
+}
+
+void norc_log_stamp(int64_t t_us, char *buf, size_t len)
+{
+	time_t secs = (time_t)(t_us / 1000000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	snprintf(buf, len, "[%04d/%02d/%02d %02d:%02d:%02d.%06ld]", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(t_us % 1000000));
+}
+
+void norc_logv(enum norc_level level, const char *fmt, va_list ap)
+{
+	if (level > max_level)
+		return;
+	FILE *out = sink ? sink : stderr;
+	char msg[2048];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (style == NORC_LOG_PLAIN) {
+		if (level <= NORC_LOG_WARN)
+			fprintf(out, "norc: %s: %s\n", level == NORC_LOG_ERROR ? "error" : "warning", msg);
+		else
+			fprintf(out, "norc: %s\n", msg);
+		fflush(out);
+		return;
+	}
+	char stamp[40];
+	norc_log_stamp(norc_clock_now_us(), stamp, sizeof(stamp));
+	fprintf(out, "%s %s: %s\n", stamp, norc_log_level_name(level), msg);
+	fflush(out);
+	if (echo && out != stdout) {
+		fprintf(stdout, "%s %s: %s\n", stamp, norc_log_level_name(level), msg);
+		fflush(stdout);
+	}
+}
+
+void norc_log(enum norc_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	norc_logv(level, fmt, ap);
+	va_end(ap);
+}

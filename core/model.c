@@ -1,0 +1,459 @@
+/*
+ * model.c - see model.h.
+ */
+#include "model.h"
+#include "clock.h"
+#include "mem.h"
+#include "status.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int bind_args(struct norc_stmt *st, const struct norc_arg *args, size_t nargs)
+{
+	int rc = NORC_OK;
+	for (size_t i = 0; i < nargs && rc == NORC_OK; i++) {
+		int idx = (int)i + 1;
+		switch (args[i].kind) {
+		case NORC_ARG_NULL: rc = norc_stmt_bind_null(st, idx); break;
+		case NORC_ARG_INT: rc = norc_stmt_bind_int64(st, idx, args[i].i); break;
+		case NORC_ARG_TEXT: rc = norc_stmt_bind_text(st, idx, args[i].s); break;
+		}
+	}
+	return rc;
+}
+
+static json_t *column_json(struct norc_stmt *st, int c, enum norc_col_type t)
+{
+	if (norc_stmt_column_is_null(st, c))
+		return json_null();
+	char buf[40];
+	switch (t) {
+	case NORC_COL_INT: return json_integer(norc_stmt_column_int64(st, c));
+	case NORC_COL_TEXT: return json_string(norc_stmt_column_text(st, c));
+	case NORC_COL_BOOL: return json_boolean(norc_stmt_column_int64(st, c) != 0);
+	case NORC_COL_STATUS: return json_string(norc_status_name((int)norc_stmt_column_int64(st, c)));
+	case NORC_COL_TIME:
+		norc_clock_format(norc_stmt_column_int64(st, c), buf, sizeof(buf));
+		return json_string(buf);
+	}
+	return json_null();
+}
+
+int norc_model_query(struct norc_db *db, const char *sql, const struct norc_arg *args,
+		     size_t nargs, const struct norc_col *cols, size_t ncols, json_t **rows)
+{
+	*rows = NULL;
+	struct norc_stmt *st;
+	int rc = norc_db_prepare(db, sql, &st);
+	if (rc != NORC_OK)
+		return rc;
+	rc = bind_args(st, args, nargs);
+	json_t *arr = json_array();
+	bool row = true;
+	while (rc == NORC_OK && (rc = norc_stmt_step(st, &row)) == NORC_OK && row) {
+		json_t *o = json_object();
+		for (size_t c = 0; c < ncols; c++)
+			json_object_set_new(o, cols[c].key, column_json(st, (int)c, cols[c].type));
+		json_array_append_new(arr, o);
+	}
+	norc_stmt_finalize(st);
+	if (rc != NORC_OK) {
+		json_decref(arr);
+		return rc;
+	}
+	*rows = arr;
+	return NORC_OK;
+}
+
+int norc_model_exec(struct norc_db *db, const char *sql, const struct norc_arg *args,
+		    size_t nargs, int64_t *changes)
+{
+	struct norc_stmt *st;
+	int rc = norc_db_prepare(db, sql, &st);
+	if (rc != NORC_OK)
+		return rc;
+	rc = bind_args(st, args, nargs);
+	bool row;
+	if (rc == NORC_OK)
+		rc = norc_stmt_step(st, &row);
+	if (rc == NORC_OK && changes)
+		*changes = norc_stmt_changes(st);
+	norc_stmt_finalize(st);
+	return rc;
+}
+
+#define NARGS(a) (sizeof(a) / sizeof((a)[0]))
+
+static int dberr(struct norc_db *db, int rc, char *err, size_t errlen, const char *what)
+{
+	return norc_err_set(err, errlen, rc, "%s: %s", what, norc_db_errmsg(db));
+}
+
+int norc_model_check_name(const char *kind, const char *name, size_t max, char *err,
+			  size_t errlen)
+{
+	size_t n = name ? strlen(name) : 0;
+	bool digits = true;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (!isalnum(c) && c != '_' && c != '-' && c != '.')
+			return norc_err_set(err, errlen, NORC_EINVAL,
+					    "%s name '%s': character '%c' is not allowed; use "
+					    "letters, digits, '_', '-' and '.'", kind, name, c);
+		if (!isdigit(c))
+			digits = false;
+	}
+	if (n == 0 || n > max)
+		return norc_err_set(err, errlen, NORC_EINVAL,
+				    "%s name '%s' must be 1 to %zu characters long", kind,
+				    name ? name : "", max);
+	if (digits)
+		return norc_err_set(err, errlen, NORC_EINVAL,
+				    "%s name '%s' is only digits, which would be read as an id; "
+				    "add a letter", kind, name);
+	if (!isalnum((unsigned char)name[0]) && name[0] != '_')
+		return norc_err_set(err, errlen, NORC_EINVAL,
+				    "%s name '%s' must start with a letter, digit or '_'", kind, name);
+	return NORC_OK;
+}
+
+/* Parse "42" or "#42" as an id; false for names. */
+static bool ref_id(const char *ref, int64_t *id)
+{
+	const char *p = ref[0] == '#' ? ref + 1 : ref;
+	if (!*p)
+		return false;
+	for (const char *q = p; *q; q++)
+		if (!isdigit((unsigned char)*q))
+			return false;
+	*id = strtoll(p, NULL, 10);
+	return true;
+}
+
+static int find(struct norc_db *db, const char *kind, const char *by_id, const char *by_name,
+		const char *hint, const char *ref, int64_t *id, char *err, size_t errlen)
+{
+	int64_t want;
+	int rc;
+	if (ref_id(ref, &want))
+		rc = norc_db_query_int64(db, by_id, id, 1, want);
+	else {
+		struct norc_stmt *st;
+		rc = norc_db_prepare(db, by_name, &st);
+		if (rc == NORC_OK) {
+			bool row = false;
+			norc_stmt_bind_text(st, 1, ref);
+			rc = norc_stmt_step(st, &row);
+			if (rc == NORC_OK && !row)
+				rc = NORC_ENOTFOUND;
+			if (rc == NORC_OK)
+				*id = norc_stmt_column_int64(st, 0);
+			norc_stmt_finalize(st);
+		}
+	}
+	if (rc == NORC_ENOTFOUND)
+		return norc_err_set(err, errlen, rc, "%s '%s' does not exist; %s", kind, ref, hint);
+	if (rc != NORC_OK)
+		return dberr(db, rc, err, errlen, kind);
+	return NORC_OK;
+}
+
+int norc_model_task_find(struct norc_db *db, const char *ref, int64_t *id, char *err, size_t errlen)
+{
+	return find(db, "task", "SELECT id FROM tasks WHERE id = ? AND deleted = 0",
+		    "SELECT id FROM tasks WHERE name = ? AND deleted = 0",
+		    "`norc task list` shows the tasks, `norc task add` creates one", ref, id, err,
+		    errlen);
+}
+
+int norc_model_queue_find(struct norc_db *db, const char *ref, int64_t *id, char *err, size_t errlen)
+{
+	return find(db, "queue", "SELECT id FROM queues WHERE id = ? AND deleted = 0",
+		    "SELECT id FROM queues WHERE name = ? AND deleted = 0",
+		    "`norc queue list` shows the queues, `norc queue add` creates one", ref, id, err,
+		    errlen);
+}
+
+static int insert(struct norc_db *db, const char *sql, const struct norc_arg *args, size_t n,
+		  int64_t *id)
+{
+	int rc = norc_model_exec(db, sql, args, n, NULL);
+	if (rc == NORC_OK && id)
+		*id = norc_db_last_insert_id(db);
+	return rc;
+}
+
+/* ---- queues ---- */
+
+int norc_model_queue_add(struct norc_db *db, const char *name, const char *type,
+			 const char *params_json, int64_t *id, char *err, size_t errlen)
+{
+	int rc = norc_model_check_name("queue", name, 64, err, errlen);
+	if (rc != NORC_OK)
+		return rc;
+	struct norc_arg a[] = {NORC_AS(name), NORC_AS(type), NORC_AS(params_json),
+			       NORC_AI(norc_clock_now_us())};
+	rc = insert(db, "INSERT INTO queues (name, type, params, added) VALUES (?, ?, ?, ?)", a,
+		    NARGS(a), id);
+	if (rc == NORC_EEXIST)
+		return norc_err_set(err, errlen, rc,
+				    "queue '%s' already exists; pick another name or see "
+				    "`norc queue list`", name);
+	return rc == NORC_OK ? rc : dberr(db, rc, err, errlen, "queue add");
+}
+
+static const struct norc_col queue_cols[] = {
+	{"id", NORC_COL_INT}, {"name", NORC_COL_TEXT}, {"type", NORC_COL_TEXT},
+	{"params", NORC_COL_TEXT}, {"added", NORC_COL_TIME},
+};
+
+int norc_model_queue_list(struct norc_db *db, json_t **rows)
+{
+	return norc_model_query(db,
+				"SELECT id, name, type, params, added FROM queues WHERE deleted = 0 "
+				"ORDER BY name", NULL, 0, queue_cols, NARGS(queue_cols), rows);
+}
+
+static int get_one(struct norc_db *db, const char *sql, int64_t id, const struct norc_col *cols,
+		   size_t ncols, const char *kind, json_t **obj, char *err, size_t errlen)
+{
+	json_t *rows;
+	struct norc_arg a[] = {NORC_AI(id)};
+	int rc = norc_model_query(db, sql, a, 1, cols, ncols, &rows);
+	if (rc != NORC_OK)
+		return dberr(db, rc, err, errlen, kind);
+	if (json_array_size(rows) == 0) {
+		json_decref(rows);
+		return norc_err_set(err, errlen, NORC_ENOTFOUND, "%s #%" PRId64 " does not exist",
+				    kind, id);
+	}
+	*obj = json_incref(json_array_get(rows, 0));
+	json_decref(rows);
+	return NORC_OK;
+}
+
+int norc_model_queue_get(struct norc_db *db, int64_t id, json_t **obj, char *err, size_t errlen)
+{
+	return get_one(db, "SELECT id, name, type, params, added FROM queues WHERE id = ?", id,
+		       queue_cols, NARGS(queue_cols), "queue", obj, err, errlen);
+}
+
+/* Rename a removed row to NAME~ID so the name can be used again ('~' is not allowed in
+ * names, so this never clashes). */
+static int soft_remove(struct norc_db *db, const char *table, int64_t id)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "UPDATE %s SET deleted = 1, name = ? WHERE id = ? AND deleted = 0",
+		 table);
+	char name[64];
+	snprintf(name, sizeof(name), "~%" PRId64, id);
+	/* The removed row's name becomes NAME~ID; written in C to stay dialect-free. */
+	char sel[96];
+	snprintf(sel, sizeof(sel), "SELECT name FROM %s WHERE id = ?", table);
+	struct norc_stmt *st;
+	int rc = norc_db_prepare(db, sel, &st);
+	if (rc != NORC_OK)
+		return rc;
+	norc_stmt_bind_int64(st, 1, id);
+	bool row = false;
+	char *renamed = NULL;
+	if ((rc = norc_stmt_step(st, &row)) == NORC_OK && row)
+		renamed = norc_xasprintf("%s%s", norc_stmt_column_text(st, 0), name);
+	norc_stmt_finalize(st);
+	if (rc != NORC_OK || !renamed)
+		return rc != NORC_OK ? rc : NORC_ENOTFOUND;
+	struct norc_arg a[] = {NORC_AS(renamed), NORC_AI(id)};
+	rc = norc_model_exec(db, sql, a, 2, NULL);
+	free(renamed);
+	return rc;
+}
+
+int norc_model_queue_rm(struct norc_db *db, int64_t id, char *err, size_t errlen)
+{
+	int64_t n = 0;
+	int rc = norc_db_begin_write(db);
+	if (rc == NORC_OK)
+		rc = norc_db_query_int64(db,
+					 "SELECT COUNT(*) FROM schedules WHERE queue_id = ? AND "
+					 "deleted = 0", &n, 1, id);
+	if (rc == NORC_OK && n > 0) {
+		norc_db_rollback(db);
+		return norc_err_set(err, errlen, NORC_EBUSY,
+				    "queue #%" PRId64 " is used by %" PRId64 " schedule(s); remove "
+				    "them first (`norc schedule list`, `norc schedule rm ID`)", id, n);
+	}
+	if (rc == NORC_OK)
+		rc = soft_remove(db, "queues", id);
+	if (rc == NORC_OK)
+		rc = norc_db_commit(db);
+	if (rc != NORC_OK) {
+		norc_db_rollback(db);
+		return dberr(db, rc, err, errlen, "queue rm");
+	}
+	return NORC_OK;
+}
+
+/* ---- tasks ---- */
+
+int norc_model_task_add(struct norc_db *db, const struct norc_task_def *d, int64_t *id,
+			char *err, size_t errlen)
+{
+	int rc = norc_model_check_name("task", d->name, 128, err, errlen);
+	if (rc != NORC_OK)
+		return rc;
+	if (d->description && strlen(d->description) > 512)
+		return norc_err_set(err, errlen, NORC_EINVAL,
+				    "task '%s': the description is longer than 512 characters",
+				    d->name);
+	struct norc_arg a[] = {NORC_AS(d->name), NORC_AS(d->type),
+			       NORC_AS(d->description ? d->description : ""),
+			       NORC_AS(d->params_json), NORC_AI(d->timeout_s), NORC_AI(d->nice),
+			       NORC_AI(norc_clock_now_us())};
+	rc = insert(db,
+		    "INSERT INTO tasks (name, type, description, params, timeout, nice, added) "
+		    "VALUES (?, ?, ?, ?, ?, ?, ?)", a, NARGS(a), id);
+	if (rc == NORC_EEXIST)
+		return norc_err_set(err, errlen, rc,
+				    "task '%s' already exists; pick another name, or remove it "
+				    "first with `norc task rm %s`", d->name, d->name);
+	return rc == NORC_OK ? rc : dberr(db, rc, err, errlen, "task add");
+}
+
+static const struct norc_col task_cols[] = {
+	{"id", NORC_COL_INT},       {"name", NORC_COL_TEXT},    {"type", NORC_COL_TEXT},
+	{"timeout", NORC_COL_INT},  {"nice", NORC_COL_INT},     {"schedules", NORC_COL_INT},
+	{"description", NORC_COL_TEXT}, {"params", NORC_COL_TEXT}, {"added", NORC_COL_TIME},
+};
+#define TASK_SELECT                                                                             \
+	"SELECT t.id, t.name, t.type, t.timeout, t.nice,"                                       \
+	" (SELECT COUNT(*) FROM schedules s WHERE s.task_id = t.id AND s.deleted = 0),"         \
+	" t.description, t.params, t.added FROM tasks t "
+
+int norc_model_task_list(struct norc_db *db, json_t **rows)
+{
+	return norc_model_query(db, TASK_SELECT "WHERE t.deleted = 0 ORDER BY t.name", NULL, 0,
+				task_cols, NARGS(task_cols), rows);
+}
+
+int norc_model_task_get(struct norc_db *db, int64_t id, json_t **obj, char *err, size_t errlen)
+{
+	return get_one(db, TASK_SELECT "WHERE t.id = ?", id, task_cols, NARGS(task_cols), "task",
+		       obj, err, errlen);
+}
+
+int norc_model_task_rm(struct norc_db *db, int64_t id, bool force, char *err, size_t errlen)
+{
+	int64_t n = 0;
+	int rc = norc_db_begin_write(db);
+	if (rc == NORC_OK)
+		rc = norc_db_query_int64(db,
+					 "SELECT COUNT(*) FROM schedules WHERE task_id = ? AND "
+					 "deleted = 0", &n, 1, id);
+	if (rc == NORC_OK && n > 0 && !force) {
+		norc_db_rollback(db);
+		return norc_err_set(err, errlen, NORC_EBUSY,
+				    "task #%" PRId64 " has %" PRId64 " schedule(s); remove them "
+				    "first, or pass --force to remove them with the task", id, n);
+	}
+	struct norc_arg a[] = {NORC_AI(id)};
+	if (rc == NORC_OK && n > 0)
+		rc = norc_model_exec(db,
+				     "UPDATE schedules SET deleted = 1, changed = 1, next_fire = NULL "
+				     "WHERE task_id = ? AND deleted = 0", a, 1, NULL);
+	if (rc == NORC_OK)
+		rc = soft_remove(db, "tasks", id);
+	if (rc == NORC_OK)
+		rc = norc_db_commit(db);
+	if (rc != NORC_OK) {
+		norc_db_rollback(db);
+		return dberr(db, rc, err, errlen, "task rm");
+	}
+	return NORC_OK;
+}
+
+/* ---- schedules ---- */
+
+int norc_model_schedule_add(struct norc_db *db, const struct norc_schedule_def *d, int64_t *id,
+			    char *err, size_t errlen)
+{
+	struct norc_arg a[] = {
+		NORC_AI(d->task_id), NORC_AI(d->queue_id), NORC_AS(d->kind), NORC_AI(d->period_s),
+		NORC_AS(d->cron),    NORC_AS(d->tz),       NORC_AI(d->start_us), NORC_AI(d->start_us),
+		NORC_AI(d->reps),    NORC_AI(d->reps),     NORC_AI(d->make_up ? 1 : 0),
+		NORC_AI(norc_clock_now_us()),
+	};
+	int rc = insert(db,
+			"INSERT INTO schedules (task_id, queue_id, kind, period, cron, tz, start_at, "
+			"next_fire, repetitions, remaining, make_up, added) "
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", a, NARGS(a), id);
+	return rc == NORC_OK ? rc : dberr(db, rc, err, errlen, "schedule add");
+}
+
+static const struct norc_col schedule_cols[] = {
+	{"id", NORC_COL_INT},          {"task", NORC_COL_TEXT},      {"queue", NORC_COL_TEXT},
+	{"kind", NORC_COL_TEXT},       {"period", NORC_COL_INT},     {"cron", NORC_COL_TEXT},
+	{"repetitions", NORC_COL_INT}, {"remaining", NORC_COL_INT},  {"make_up", NORC_COL_BOOL},
+	{"next_fire", NORC_COL_TIME},  {"paused", NORC_COL_BOOL},    {"scheduler", NORC_COL_INT},
+};
+
+int norc_model_schedule_list(struct norc_db *db, int64_t task_id, json_t **rows)
+{
+	struct norc_arg a[] = {NORC_AI(task_id), NORC_AI(task_id)};
+	return norc_model_query(db,
+				"SELECT s.id, t.name, q.name, s.kind, s.period, s.cron, "
+				"s.repetitions, s.remaining, s.make_up, s.next_fire, s.paused, "
+				"s.lease_owner FROM schedules s JOIN tasks t ON t.id = s.task_id "
+				"JOIN queues q ON q.id = s.queue_id "
+				"WHERE s.deleted = 0 AND (? = 0 OR s.task_id = ?) ORDER BY s.id",
+				a, NARGS(a), schedule_cols, NARGS(schedule_cols), rows);
+}
+
+int norc_model_schedule_rm(struct norc_db *db, int64_t id, char *err, size_t errlen)
+{
+	int64_t n = 0;
+	struct norc_arg a[] = {NORC_AI(id)};
+	int rc = norc_model_exec(db,
+				 "UPDATE schedules SET deleted = 1, changed = 1, next_fire = NULL "
+				 "WHERE id = ? AND deleted = 0", a, 1, &n);
+	if (rc != NORC_OK)
+		return dberr(db, rc, err, errlen, "schedule rm");
+	if (n == 0)
+		return norc_err_set(err, errlen, NORC_ENOTFOUND,
+				    "schedule #%" PRId64 " does not exist; `norc schedule list` "
+				    "shows the schedules", id);
+	return NORC_OK;
+}
+
+/* ---- instances ---- */
+
+static const struct norc_col instance_cols[] = {
+	{"id", NORC_COL_INT},         {"task", NORC_COL_TEXT},     {"status", NORC_COL_STATUS},
+	{"schedule", NORC_COL_INT},   {"fire_time", NORC_COL_TIME}, {"executor", NORC_COL_INT},
+	{"enqueued", NORC_COL_TIME},  {"started", NORC_COL_TIME},  {"ended", NORC_COL_TIME},
+	{"exit_code", NORC_COL_INT},  {"attempt", NORC_COL_INT},   {"log_path", NORC_COL_TEXT},
+};
+#define INSTANCE_SELECT                                                                         \
+	"SELECT i.id, t.name, i.status, i.schedule_id, i.fire_time, i.executor_id, i.enqueued, " \
+	"i.started, i.ended, i.exit_code, i.attempt, i.log_path FROM instances i "                \
+	"JOIN tasks t ON t.id = i.task_id "
+
+int norc_model_instance_list(struct norc_db *db, const struct norc_instance_filter *f, json_t **rows)
+{
+	struct norc_arg a[] = {NORC_AI(f->task_id), NORC_AI(f->task_id), NORC_AI(f->status),
+			       NORC_AI(f->status), NORC_AI(f->failed_only ? 1 : 0),
+			       NORC_AI(NORC_ST_FAILURE), NORC_AI(f->limit > 0 ? f->limit : 50)};
+	return norc_model_query(db,
+				INSTANCE_SELECT
+				"WHERE (? = 0 OR i.task_id = ?) AND (? = 0 OR i.status = ?) "
+				"AND (? = 0 OR i.status >= ?) ORDER BY i.id DESC LIMIT ?",
+				a, NARGS(a), instance_cols, NARGS(instance_cols), rows);
+}
+
+int norc_model_instance_get(struct norc_db *db, int64_t id, json_t **obj, char *err, size_t errlen)
+{
+	return get_one(db, INSTANCE_SELECT "WHERE i.id = ?", id, instance_cols,
+		       NARGS(instance_cols), "instance", obj, err, errlen);
+}

@@ -1,0 +1,99 @@
+/*
+ * model.h - reading and writing Norc's objects (queues, tasks, schedules, instances).
+ *
+ * All SQL of the admin CLI and the reports lives here, parameterized and dialect-free. Lists
+ * come back as jansson arrays of objects (keys in column order) so that the CLI tables,
+ * `--json` and the web API print the same data. Times are rendered "YYYY-MM-DD HH:MM:SSZ",
+ * statuses by name. Objects are referred to by name or id ("42", "#42" or "DemoTask").
+ *
+ * Errors: NORC_OK or a negative NORC_E*; err gets one line naming the object and the fix.
+ * Removal is soft for tasks, queues and schedules: history (instances, logs) keeps pointing
+ * at them, and the name is freed for reuse.
+ */
+#ifndef NORC_MODEL_H
+#define NORC_MODEL_H
+
+#include "db.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum norc_col_type { NORC_COL_INT, NORC_COL_TEXT, NORC_COL_TIME, NORC_COL_STATUS, NORC_COL_BOOL };
+struct norc_col {
+	const char *key;
+	enum norc_col_type type;
+};
+
+enum norc_arg_kind { NORC_ARG_NULL, NORC_ARG_INT, NORC_ARG_TEXT };
+struct norc_arg {
+	enum norc_arg_kind kind;
+	int64_t i;
+	const char *s;
+};
+#define NORC_AI(v) ((struct norc_arg){NORC_ARG_INT, (int64_t)(v), NULL})
+#define NORC_AS(v) ((struct norc_arg){(v) ? NORC_ARG_TEXT : NORC_ARG_NULL, 0, (v)})
+
+/* Run a SELECT; *rows gets a new array (caller json_decref()s) of objects keyed by cols
+ * (ncols columns, in the SELECT's order). */
+int norc_model_query(struct norc_db *db, const char *sql, const struct norc_arg *args,
+		     size_t nargs, const struct norc_col *cols, size_t ncols, json_t **rows);
+/* Run a statement without results; *changes (may be NULL) gets the rows changed. */
+int norc_model_exec(struct norc_db *db, const char *sql, const struct norc_arg *args,
+		    size_t nargs, int64_t *changes);
+
+/* Check a task/queue name: [A-Za-z0-9_.-], 1..max chars, not only digits, starts with a
+ * letter, digit or '_'. err names the object kind ("task", "queue"). */
+int norc_model_check_name(const char *kind, const char *name, size_t max, char *err,
+			  size_t errlen);
+
+/* Find a live (not removed) task or queue by name or id. */
+int norc_model_task_find(struct norc_db *db, const char *ref, int64_t *id, char *err, size_t errlen);
+int norc_model_queue_find(struct norc_db *db, const char *ref, int64_t *id, char *err, size_t errlen);
+
+/* Queues. params_json is a JSON object text (borrowed). */
+int norc_model_queue_add(struct norc_db *db, const char *name, const char *type,
+			 const char *params_json, int64_t *id, char *err, size_t errlen);
+int norc_model_queue_list(struct norc_db *db, json_t **rows);
+/* One queue: id, name, type, params (JSON text). */
+int norc_model_queue_get(struct norc_db *db, int64_t id, json_t **obj, char *err, size_t errlen);
+/* Soft-remove; refused while live schedules use it. */
+int norc_model_queue_rm(struct norc_db *db, int64_t id, char *err, size_t errlen);
+
+struct norc_task_def {
+	const char *name, *type, *description, *params_json;
+	int timeout_s, nice;
+};
+int norc_model_task_add(struct norc_db *db, const struct norc_task_def *def, int64_t *id,
+			char *err, size_t errlen);
+int norc_model_task_list(struct norc_db *db, json_t **rows);
+int norc_model_task_get(struct norc_db *db, int64_t id, json_t **obj, char *err, size_t errlen);
+/* Soft-remove; with live schedules refused unless force, which removes them too. */
+int norc_model_task_rm(struct norc_db *db, int64_t id, bool force, char *err, size_t errlen);
+
+struct norc_schedule_def {
+	int64_t task_id, queue_id;
+	const char *kind; /* "period" | "cron" */
+	int64_t period_s;
+	const char *cron, *tz;
+	int64_t start_us;
+	int reps; /* 0 = forever */
+	bool make_up;
+};
+int norc_model_schedule_add(struct norc_db *db, const struct norc_schedule_def *def, int64_t *id,
+			    char *err, size_t errlen);
+/* task_id 0 = all tasks. */
+int norc_model_schedule_list(struct norc_db *db, int64_t task_id, json_t **rows);
+int norc_model_schedule_rm(struct norc_db *db, int64_t id, char *err, size_t errlen);
+
+struct norc_instance_filter {
+	int64_t task_id;  /* 0 = any */
+	int status;       /* 0 = any */
+	bool failed_only; /* status >= FAILURE */
+	int limit;        /* newest first */
+};
+int norc_model_instance_list(struct norc_db *db, const struct norc_instance_filter *f, json_t **rows);
+int norc_model_instance_get(struct norc_db *db, int64_t id, json_t **obj, char *err, size_t errlen);
+
+#endif

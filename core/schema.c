@@ -1,0 +1,284 @@
+/*
+ * schema.c - see schema.h. The data model of docs/design.md section 4.
+ *
+ * Conventions: ids are auto-increment 64-bit; timestamps are BIGINT microseconds since the
+ * epoch, UTC; booleans are INTEGER 0/1; statuses and requests are the original's numbers.
+ * Every hot query has an index here (queue pop, due schedules, instances by status/executor).
+ */
+#include "schema.h"
+#include "clock.h"
+#include "mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Version 1: the whole data model. */
+static const char *const v1[] = {
+	"CREATE TABLE IF NOT EXISTS norc_schema ("
+	" id INTEGER NOT NULL PRIMARY KEY,"
+	" version INTEGER NOT NULL,"
+	" updated BIGINT NOT NULL){END}",
+
+	"CREATE TABLE IF NOT EXISTS revisions ("
+	" id {PK},"
+	" info VARCHAR(64) NOT NULL,"
+	" UNIQUE (info)){END}",
+
+	"CREATE TABLE IF NOT EXISTS tasks ("
+	" id {PK},"
+	" name VARCHAR(160) NOT NULL," /* 128 + room for "~ID" after removal */
+	" type VARCHAR(64) NOT NULL,"
+	" description VARCHAR(512) NOT NULL DEFAULT '',"
+	" params TEXT NOT NULL,"
+	" timeout INTEGER NOT NULL DEFAULT 0,"
+	" nice INTEGER NOT NULL DEFAULT 0,"
+	" added BIGINT NOT NULL,"
+	" deleted INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (name)){END}",
+
+	"CREATE TABLE IF NOT EXISTS job_nodes ("
+	" id {PK},"
+	" job_id BIGINT NOT NULL REFERENCES tasks(id),"
+	" name VARCHAR(128) NOT NULL,"
+	" task_id BIGINT NOT NULL REFERENCES tasks(id),"
+	" UNIQUE (job_id, name)){END}",
+
+	"CREATE TABLE IF NOT EXISTS job_deps ("
+	" id {PK},"
+	" job_id BIGINT NOT NULL REFERENCES tasks(id),"
+	" parent_id BIGINT NOT NULL REFERENCES job_nodes(id),"
+	" child_id BIGINT NOT NULL REFERENCES job_nodes(id),"
+	" UNIQUE (parent_id, child_id)){END}",
+
+	"CREATE TABLE IF NOT EXISTS queues ("
+	" id {PK},"
+	" name VARCHAR(96) NOT NULL," /* 64 + room for "~ID" after removal */
+	" type VARCHAR(64) NOT NULL,"
+	" params TEXT NOT NULL,"
+	" is_group INTEGER NOT NULL DEFAULT 0,"
+	" deleted INTEGER NOT NULL DEFAULT 0,"
+	" added BIGINT NOT NULL,"
+	" UNIQUE (name)){END}",
+
+	"CREATE TABLE IF NOT EXISTS queue_group_members ("
+	" id {PK},"
+	" group_id BIGINT NOT NULL REFERENCES queues(id),"
+	" queue_id BIGINT NOT NULL REFERENCES queues(id),"
+	" priority INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (group_id, queue_id)){END}",
+
+	"CREATE TABLE IF NOT EXISTS daemons ("
+	" id {PK},"
+	" kind VARCHAR(16) NOT NULL,"
+	" host VARCHAR(255) NOT NULL,"
+	" pid INTEGER NOT NULL,"
+	" status INTEGER NOT NULL DEFAULT 1,"
+	" request INTEGER NULL,"
+	" heartbeat BIGINT NULL,"
+	" started BIGINT NULL,"
+	" ended BIGINT NULL,"
+	" queue_id BIGINT NULL REFERENCES queues(id),"
+	" concurrency INTEGER NOT NULL DEFAULT 0,"
+	" version VARCHAR(32) NOT NULL DEFAULT ''){END}",
+	"CREATE INDEX IF NOT EXISTS daemons_kind_status ON daemons (kind, status)",
+	"CREATE INDEX IF NOT EXISTS daemons_host ON daemons (host)",
+
+	"CREATE TABLE IF NOT EXISTS schedules ("
+	" id {PK},"
+	" task_id BIGINT NOT NULL REFERENCES tasks(id),"
+	" queue_id BIGINT NOT NULL REFERENCES queues(id),"
+	" kind VARCHAR(8) NOT NULL,"           /* period | cron */
+	" period BIGINT NOT NULL DEFAULT 0,"   /* seconds, kind=period */
+	" cron VARCHAR(255) NULL,"             /* expression, kind=cron */
+	" tz VARCHAR(64) NULL,"
+	" start_at BIGINT NOT NULL,"
+	" next_fire BIGINT NULL,"              /* NULL once finished */
+	" repetitions INTEGER NOT NULL DEFAULT 0," /* 0 = forever */
+	" remaining INTEGER NOT NULL DEFAULT 0,"
+	" make_up INTEGER NOT NULL DEFAULT 0,"
+	" lease_owner BIGINT NULL REFERENCES daemons(id),"
+	" lease_until BIGINT NULL,"
+	" changed INTEGER NOT NULL DEFAULT 0,"
+	" paused INTEGER NOT NULL DEFAULT 0,"
+	" deleted INTEGER NOT NULL DEFAULT 0,"
+	" added BIGINT NOT NULL){END}",
+	"CREATE INDEX IF NOT EXISTS schedules_due ON schedules (deleted, next_fire)",
+	"CREATE INDEX IF NOT EXISTS schedules_lease ON schedules (lease_owner, lease_until)",
+	"CREATE INDEX IF NOT EXISTS schedules_task ON schedules (task_id)",
+	"CREATE INDEX IF NOT EXISTS schedules_queue ON schedules (queue_id)",
+
+	"CREATE TABLE IF NOT EXISTS instances ("
+	" id {PK},"
+	" task_id BIGINT NOT NULL REFERENCES tasks(id),"
+	" schedule_id BIGINT NULL REFERENCES schedules(id),"
+	" fire_time BIGINT NULL,"
+	" job_instance_id BIGINT NULL REFERENCES instances(id),"
+	" job_node_id BIGINT NULL REFERENCES job_nodes(id),"
+	" queue_id BIGINT NULL REFERENCES queues(id),"
+	" status INTEGER NOT NULL DEFAULT 1,"
+	" executor_id BIGINT NULL REFERENCES daemons(id),"
+	" enqueued BIGINT NOT NULL,"
+	" started BIGINT NULL,"
+	" ended BIGINT NULL,"
+	" exit_code INTEGER NULL,"
+	" term_signal INTEGER NULL,"
+	" attempt INTEGER NOT NULL DEFAULT 1,"
+	" log_path VARCHAR(1024) NULL,"
+	" revision_id BIGINT NULL REFERENCES revisions(id),"
+	" UNIQUE (schedule_id, fire_time)){END}",
+	"CREATE INDEX IF NOT EXISTS instances_status ON instances (status)",
+	"CREATE INDEX IF NOT EXISTS instances_executor ON instances (executor_id, ended, status)",
+	"CREATE INDEX IF NOT EXISTS instances_task ON instances (task_id, ended)",
+	"CREATE INDEX IF NOT EXISTS instances_ended ON instances (ended)",
+	"CREATE INDEX IF NOT EXISTS instances_job ON instances (job_instance_id)",
+
+	"CREATE TABLE IF NOT EXISTS dbqueue_items ("
+	" id {PK},"
+	" queue_id BIGINT NOT NULL REFERENCES queues(id),"
+	" instance_id BIGINT NOT NULL REFERENCES instances(id),"
+	" enqueued BIGINT NOT NULL){END}",
+	"CREATE INDEX IF NOT EXISTS dbqueue_items_pop ON dbqueue_items (queue_id, id)",
+	NULL,
+};
+
+static const char *const *const migrations[] = {v1};
+#define LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int norc_schema_latest(void) { return LATEST; }
+
+/* Replace {PK} and {END} with the backend's text. Caller frees. */
+static char *expand(struct norc_db *db, const char *sql)
+{
+	const char *pk = norc_db_ddl(db, NORC_DDL_PK);
+	const char *end = norc_db_ddl(db, NORC_DDL_TABLE_END);
+	size_t cap = strlen(sql) + 1;
+	for (const char *p = sql; (p = strchr(p, '{')); p++)
+		cap += strlen(pk) + strlen(end);
+	char *out = norc_xmalloc(cap);
+	char *o = out;
+	for (const char *p = sql; *p;) {
+		const char *rep = NULL;
+		size_t skip = 0;
+		if (strncmp(p, "{PK}", 4) == 0)
+			rep = pk, skip = 4;
+		else if (strncmp(p, "{END}", 5) == 0)
+			rep = end, skip = 5;
+		if (rep) {
+			size_t l = strlen(rep);
+			memcpy(o, rep, l);
+			o += l;
+			p += skip;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+int norc_schema_version(struct norc_db *db, int *version)
+{
+	*version = 0;
+	/* A database without our table is version 0; probe without relying on catalog dialects. */
+	struct norc_stmt *st;
+	int prc = norc_db_prepare(db, "SELECT version FROM norc_schema WHERE id = 1", &st);
+	if (prc == NORC_ECONN || prc == NORC_EBUSY)
+		return prc;
+	if (prc != NORC_OK)
+		return NORC_OK; /* no such table: never initialized */
+	bool row = false;
+	int rc = norc_stmt_step(st, &row);
+	if (rc == NORC_OK && row)
+		*version = (int)norc_stmt_column_int64(st, 0);
+	norc_stmt_finalize(st);
+	if (rc == NORC_ECONN)
+		return rc;
+	return NORC_OK;
+}
+
+static int newer_error(struct norc_db *db, int v, char *err, size_t errlen)
+{
+	return norc_err_set(err, errlen, NORC_EVERSION,
+			    "database (%s) has schema version %d, newer than this norc knows "
+			    "(%d); install the newer norc on this host", norc_db_backend_name(db), v,
+			    LATEST);
+}
+
+static int set_version(struct norc_db *db, int v, int64_t now_us)
+{
+	struct norc_stmt *st;
+	int rc = norc_db_prepare(db, "UPDATE norc_schema SET version = ?, updated = ? WHERE id = 1", &st);
+	if (rc != NORC_OK)
+		return rc;
+	norc_stmt_bind_int64(st, 1, v);
+	norc_stmt_bind_int64(st, 2, now_us);
+	bool row;
+	rc = norc_stmt_step(st, &row);
+	int64_t changed = norc_stmt_changes(st);
+	norc_stmt_finalize(st);
+	if (rc != NORC_OK || changed > 0)
+		return rc;
+	rc = norc_db_prepare(db, "INSERT INTO norc_schema (id, version, updated) VALUES (1, ?, ?)", &st);
+	if (rc != NORC_OK)
+		return rc;
+	norc_stmt_bind_int64(st, 1, v);
+	norc_stmt_bind_int64(st, 2, now_us);
+	rc = norc_stmt_step(st, &row);
+	norc_stmt_finalize(st);
+	return rc;
+}
+
+
+
+int norc_schema_migrate(struct norc_db *db, int *from, char *err, size_t errlen)
+{
+	int v;
+	int rc = norc_schema_version(db, &v);
+	if (rc != NORC_OK)
+		return norc_err_set(err, errlen, rc, "database: %s", norc_db_errmsg(db));
+	*from = v;
+	if (v > LATEST)
+		return newer_error(db, v, err, errlen);
+	for (int m = v; m < LATEST; m++) {
+		/* SQLite runs the whole migration in one transaction; MariaDB commits each DDL
+		 * statement implicitly, which IF NOT EXISTS makes safe to repeat. */
+		bool tx = norc_db_backend(db) == NORC_DB_SQLITE;
+		if (tx && (rc = norc_db_begin_write(db)) != NORC_OK)
+			return norc_err_set(err, errlen, rc, "database: %s", norc_db_errmsg(db));
+		for (const char *const *s = migrations[m]; *s && rc == NORC_OK; s++) {
+			char *sql = expand(db, *s);
+			rc = norc_db_exec(db, sql);
+			free(sql);
+		}
+		if (rc == NORC_OK)
+			rc = set_version(db, m + 1, norc_clock_now_us());
+		if (tx)
+			rc = rc == NORC_OK ? norc_db_commit(db) : (norc_db_rollback(db), rc);
+		if (rc != NORC_OK)
+			return norc_err_set(err, errlen, rc,
+					    "database: migration to schema version %d failed: %s; "
+					    "nothing after version %d was recorded, run `norc init` "
+					    "again once the cause is fixed", m + 1, norc_db_errmsg(db), m);
+	}
+	return NORC_OK;
+}
+
+int norc_schema_check(struct norc_db *db, char *err, size_t errlen)
+{
+	int v;
+	int rc = norc_schema_version(db, &v);
+	if (rc != NORC_OK)
+		return norc_err_set(err, errlen, rc, "database: %s", norc_db_errmsg(db));
+	if (v == 0)
+		return norc_err_set(err, errlen, NORC_EVERSION,
+				    "database (%s) is not initialized; run `norc init` first",
+				    norc_db_backend_name(db));
+	if (v > LATEST)
+		return newer_error(db, v, err, errlen);
+	if (v < LATEST)
+		return norc_err_set(err, errlen, NORC_EVERSION,
+				    "database (%s) has schema version %d, older than this norc "
+				    "(%d); run `norc init` to migrate it", norc_db_backend_name(db),
+				    v, LATEST);
+	return NORC_OK;
+}

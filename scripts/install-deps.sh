@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# install-deps.sh [build|test]: install the Debian 12 packages Norc needs, only when missing.
+#   build: compiler, CMake and the libraries the build links against.
+#   test:  build + what the test suites run against (a MariaDB server the harness starts itself).
+# Runs apt-get as root (or through sudo). Safe to run again: it installs nothing already there.
+set -euo pipefail
+what=${1:-build}
+
+build_pkgs=(build-essential cmake pkg-config libmariadb-dev libsqlite3-dev sqlite3 libconfig-dev
+            libcurl4-openssl-dev zlib1g-dev check libjansson-dev libmicrohttpd-dev)
+test_pkgs=(mariadb-server mariadb-client python3)
+
+pkgs=("${build_pkgs[@]}")
+case "$what" in
+  build) ;;
+  test) pkgs+=("${test_pkgs[@]}") ;;
+  *) echo "install-deps.sh: unknown set '$what'; use 'build' or 'test'" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && { echo "install-deps: all ${#pkgs[@]} packages present"; exit 0; }
+
+sudo=()
+[ "$(id -u)" = 0 ] || sudo=(sudo)
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,38 @@
+# lib.sh - helpers for the integration scripts (sourced). Each check prints one line; the
+# script exits non-zero at the end if any failed, with a count line ctest output shows.
+set -u
+PASS=0
+FAIL=0
+WORK=$(mktemp -d /tmp/norc-it.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+OUT="$WORK/out"
+ERR="$WORK/err"
+
+ok()   { PASS=$((PASS + 1)); echo "ok   - $*"; }
+bad()  { FAIL=$((FAIL + 1)); echo "FAIL - $*"; sed 's/^/       out: /' "$OUT" | head -20; sed 's/^/       err: /' "$ERR" | head -20; }
+
+# run CMD...: runs it, capturing stdout/stderr and the exit code in $RC.
+run() { "$@" >"$OUT" 2>"$ERR"; RC=$?; }
+
+# expect_ok DESC CMD...: exit 0.
+expect_ok() { local d=$1; shift; run "$@"; [ "$RC" = 0 ] && ok "$d" || bad "$d (exit $RC)"; }
+
+# expect_fail DESC CODE REGEX CMD...: exit CODE, stderr matches REGEX and is one line.
+expect_fail() {
+  local d=$1 code=$2 re=$3; shift 3; run "$@"
+  if [ "$RC" != "$code" ]; then bad "$d (exit $RC, wanted $code)"; return; fi
+  if ! grep -Eq -- "$re" "$ERR"; then bad "$d (stderr does not match /$re/)"; return; fi
+  if [ "$(grep -c . "$ERR")" != 1 ]; then bad "$d (stderr is not one line)"; return; fi
+  ok "$d"
+}
+
+# expect_out DESC REGEX: the last run's stdout matches REGEX.
+expect_out() { grep -Eq -- "$2" "$OUT" && ok "$1" || bad "$1 (stdout does not match /$2/)"; }
+expect_no_out() { grep -Eq -- "$2" "$OUT" && bad "$1 (stdout matches /$2/)" || ok "$1"; }
+# expect_json DESC PYEXPR: stdout parses as JSON and PYEXPR (over `j`) is true.
+expect_json() {
+  if /usr/bin/python3 -c "import json,sys; j=json.load(open('$OUT')); sys.exit(0 if ($2) else 1)" 2>>"$ERR"
+  then ok "$1"; else bad "$1 (json check: $2)"; fi
+}
+
+finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" = 0 ]; }
