@@ -131,14 +131,14 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-static int check_ops(const struct norc_plugin *p, char *err, size_t errlen)
+static int check_ops(const char *path, const struct norc_plugin *p, char *err, size_t errlen)
 {
 #define NEED(cond, what)                                                                       \
 	do {                                                                                   \
 		if (!(cond))                                                                   \
 			return norc_err_set(err, errlen, NORC_EPLUGIN,                         \
-					    "check 'ops' failed: plugin '%s' has no %s", p->name, \
-					    what);                                             \
+					    "check 'ops' failed: %s: plugin '%s' has no %s",   \
+					    path, p->name, what);                              \
 	} while (0)
 	NEED(p->ops, "ops table");
 	uint32_t size = *(const uint32_t *)p->ops;
@@ -262,19 +262,19 @@ static int check(const char *path, void **handle, const struct norc_plugin **des
 	char real[PATH_MAX];
 	const char *rp = realpath(path, real) ? real : path;
 	for (size_t i = 0; i < nreg; i++) {
-		if (strcmp(reg[i].desc->name, p->name) == 0) {
-			bool same = strcmp(reg[i].path, rp) == 0;
-			dlclose(h);
-			if (same)
-				return norc_err_set(err, errlen, NORC_EEXIST,
-						    "%s is already loaded", rp);
-			return norc_err_set(err, errlen, NORC_EPLUGIN,
-					    "check 'name' failed: %s: plugin name '%s' is already "
-					    "taken by %s; rename one of them", path, p->name,
-					    reg[i].path);
-		}
+		if (strcmp(reg[i].desc->name, p->name) != 0)
+			continue;
+		/* format first: p points into the library we are about to close */
+		if (strcmp(reg[i].path, rp) == 0)
+			rc = norc_err_set(err, errlen, NORC_EEXIST, "%s is already loaded", rp);
+		else
+			rc = norc_err_set(err, errlen, NORC_EPLUGIN,
+					  "check 'name' failed: %s: plugin name '%s' is already taken "
+					  "by %s; rename one of them", path, p->name, reg[i].path);
+		dlclose(h);
+		return rc;
 	}
-	if ((rc = check_ops(p, err, errlen)) != NORC_OK) {
+	if ((rc = check_ops(path, p, err, errlen)) != NORC_OK) {
 		dlclose(h);
 		return rc;
 	}
@@ -308,11 +308,12 @@ int norc_plugin_load_file(const char *path, char *err, size_t errlen)
 		char why[256] = "";
 		rc = p->init(host, norc_host_api(), &state, why, sizeof(why));
 		if (rc != NORC_OK) {
+			/* format first: p points into the library we are about to close */
+			norc_err_set(err, errlen, NORC_EPLUGIN, "check 'init' failed: plugin '%s' "
+				     "(%s): %s", p->name, path, *why ? why : norc_strerror(rc));
 			norc_host_free(host);
 			dlclose(h);
-			return norc_err_set(err, errlen, NORC_EPLUGIN,
-					    "check 'init' failed: plugin '%s' (%s): %s", p->name,
-					    path, *why ? why : norc_strerror(rc));
+			return NORC_EPLUGIN;
 		}
 	}
 	if (nreg == capreg) {

@@ -54,7 +54,7 @@ static const struct {
 	{"database: { backend = \"mariadb\"; };\n", "database.name is required"},
 	{"database: { backend = \"mariadb\"; name = \"n\"; password = \"a\"; password_env = \"B\"; };\n",
 	 "set only one of"},
-	{"database: { backend = \"sqlite\"; path = \"x.db\" };\n", ":1: syntax error"},
+	{"database: { backend = \"sqlite\"; path = ; };\n", ":1: syntax error"},
 	{"database = 3;\n", "database: wrong type; it must be a group"},
 	{"plugin_dirs = [ 1 ];\ndatabase: { backend = \"sqlite\"; path = \"x.db\"; };\n",
 	 "every entry must be a string"},
