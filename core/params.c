@@ -116,10 +116,10 @@ int norc_params_from_json(const char *text, struct norc_params **out, char *err,
 	json_t *v;
 	json_object_foreach(o, k, v) {
 		if (!json_is_string(v)) {
+			norc_err_set(err, errlen, NORC_EINVAL, "parameter '%s' is not a string", k);
 			norc_params_free(p);
-			json_decref(o);
-			return norc_err_set(err, errlen, NORC_EINVAL,
-					    "parameter '%s' is not a string", k);
+			json_decref(o); /* k belongs to o: formatted above */
+			return NORC_EINVAL;
 		}
 		norc_params_set(p, k, json_string_value(v));
 	}
