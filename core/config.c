@@ -88,13 +88,39 @@ void norc_config_free(struct norc_config *c)
 	free(c);
 }
 
+/* Lexically clean an absolute path in place: drop "." and empty segments, fold "x/..". */
+static void clean_path(char *path)
+{
+	char *out = path;
+	for (const char *in = path; *in;) {
+		while (*in == '/')
+			in++;
+		const char *end = strchrnul(in, '/');
+		size_t n = (size_t)(end - in);
+		if (n == 0 || (n == 1 && in[0] == '.')) {
+			/* skip */
+		} else if (n == 2 && in[0] == '.' && in[1] == '.') {
+			while (out > path && *--out != '/')
+				;
+		} else {
+			*out++ = '/';
+			memmove(out, in, n);
+			out += n;
+		}
+		in = end;
+	}
+	if (out == path)
+		*out++ = '/';
+	*out = '\0';
+}
+
 static char *resolve(const struct norc_config *c, const char *p)
 {
 	if (!p || !*p)
 		return NULL;
-	if (p[0] == '/')
-		return norc_xstrdup(p);
-	return norc_xasprintf("%s/%s", c->dir, p);
+	char *r = p[0] == '/' ? norc_xstrdup(p) : norc_xasprintf("%s/%s", c->dir, p);
+	clean_path(r);
+	return r;
 }
 
 static const struct opt *find_opt(const char *path)

@@ -82,10 +82,13 @@ static int schedule_add(struct norc_cli *cli, int argc, char **argv)
 	norc_clock_format(d.start_us, when, sizeof(when));
 	if (cli->json)
 		printf("{\"id\": %" PRId64 "}\n", id);
+	else if (d.reps)
+		printf("schedule %" PRId64 " added: %s on %s every %" PRId64 "s, %d time%s, first "
+		       "at %s\n", id, argv[optind], queue, d.period_s, d.reps, d.reps == 1 ? "" : "s",
+		       when);
 	else
-		printf("schedule %" PRId64 " added: %s on %s every %" PRId64 "s, %s, first at %s\n",
-		       id, argv[optind], queue, d.period_s,
-		       d.reps ? "" : "forever", when);
+		printf("schedule %" PRId64 " added: %s on %s every %" PRId64 "s, forever, first at "
+		       "%s\n", id, argv[optind], queue, d.period_s, when);
 	return NORC_EXIT_OK;
 }
 

@@ -84,7 +84,7 @@ START_TEST(paths_and_defaults)
 {
 	struct norc_config *cfg;
 	char err[512], want[4300];
-	ck_assert_int_eq(load("database: { path = \"data/norc.db\"; };\nlog_dir = \"/var/log/n\";\n"
+	ck_assert_int_eq(load("database: { path = \"./data/../data//norc.db\"; };\nlog_dir = \"/var/log/n/\";\n"
 			      "plugin_dirs = [\"p1\", \"/abs/p2\"];\n", &cfg, err, sizeof(err)), 0);
 	snprintf(want, sizeof(want), "%s/data/norc.db", dir);
 	ck_assert_str_eq(cfg->db.path, want);
@@ -95,6 +95,10 @@ START_TEST(paths_and_defaults)
 	snprintf(want, sizeof(want), "%s/p1", dir);
 	ck_assert_str_eq(cfg->plugin_dirs[0], want);
 	ck_assert_str_eq(cfg->plugin_dirs[1], "/abs/p2");
+	norc_config_free(cfg);
+	ck_assert_int_eq(load("database: { path = \"../../../../../../../../x.db\"; };\n", &cfg, err,
+			      sizeof(err)), 0);
+	ck_assert_str_eq(cfg->db.path, "/x.db");
 	ck_assert_int_eq(cfg->db.backend, NORC_DB_SQLITE);
 	ck_assert_int_eq(cfg->heartbeat_s, 3);
 	ck_assert_int_eq(cfg->heartbeat_timeout_s, 23);
