@@ -104,6 +104,16 @@ void norc_table_print(const struct norc_table *t, FILE *out, bool json)
 	free(w);
 }
 
+void norc_table_print_rows(const char *const *cols, json_t *rows, FILE *out, bool json)
+{
+	struct norc_table *t = norc_table_new(cols);
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) norc_table_add(t, json_incref(row));
+	norc_table_print(t, out, json);
+	norc_table_free(t);
+}
+
 void norc_table_print_record(const char *const *keys, json_t *obj, FILE *out, bool json)
 {
 	if (json) {

@@ -20,6 +20,8 @@ void norc_table_free(struct norc_table *t);
 void norc_table_add(struct norc_table *t, json_t *row);
 /* Print to out: JSON array when json, else aligned columns. */
 void norc_table_print(const struct norc_table *t, FILE *out, bool json);
+/* Print an array of row objects (borrowed) with the given columns: a table, or the JSON. */
+void norc_table_print_rows(const char *const *cols, json_t *rows, FILE *out, bool json);
 /* Print one object as "key: value" lines, or as a JSON object. Borrowed. */
 void norc_table_print_record(const char *const *keys, json_t *obj, FILE *out, bool json);
 

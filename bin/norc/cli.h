@@ -48,6 +48,8 @@ int norc_cli_getopt(const char *cmd, int argc, char **argv, const char *shortopt
 int norc_cli_simple_opts(const char *cmd, int argc, char **argv, int nargs, const char *help);
 /* Parse an int in [min, max]; false on junk. */
 bool norc_cli_int(const char *s, long long min, long long max, long long *out);
+/* Parse an object id, "42" or "#42"; false on junk. */
+bool norc_cli_id(const char *s, long long *out);
 
 int norc_cmd_init(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_queue(struct norc_cli *cli, int argc, char **argv);

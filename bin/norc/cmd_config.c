@@ -9,19 +9,12 @@
 
 static int config_check(struct norc_cli *cli, int argc, char **argv)
 {
-	static const struct option lo[] = {{"help", no_argument, NULL, 'h'}, {0}};
-	int c;
-	while ((c = norc_cli_getopt("config check", argc, argv, "h", lo)) != -1) {
-		if (c == 'h') {
-			printf("usage: norc config check [-C FILE] [--json]\n\nValidates the config "
+	int hrc = norc_cli_simple_opts("config check", argc, argv, 0,
+				       "usage: norc config check [-C FILE] [--json]\n\nValidates the config "
 			       "(unknown keys and wrong types are errors with their line) and prints "
 			       "the effective settings, relative paths resolved, secrets masked.\n");
-			return NORC_EXIT_OK;
-		}
-		return NORC_EXIT_USAGE;
-	}
-	if (optind < argc)
-		return norc_cli_usage_error("config check", "unexpected argument '%s'", argv[optind]);
+	if (hrc != -1)
+		return hrc;
 	if (norc_cli_config(cli) != NORC_OK)
 		return NORC_EXIT_FAIL;
 	norc_config_print(cli->cfg, stdout, cli->json);

@@ -67,19 +67,12 @@ static int create_database(struct norc_cli *cli, char *err, size_t errlen)
 
 int norc_cmd_init(struct norc_cli *cli, int argc, char **argv)
 {
-	static const struct option lo[] = {{"help", no_argument, NULL, 'h'}, {0}};
-	int c;
-	while ((c = norc_cli_getopt("init", argc, argv, "h", lo)) != -1) {
-		if (c == 'h') {
-			printf("usage: norc init\n\nCreates the database schema (and, on MariaDB, the "
+	int hrc = norc_cli_simple_opts("init", argc, argv, 0,
+				       "usage: norc init\n\nCreates the database schema (and, on MariaDB, the "
 			       "database), or migrates an older schema to this version. Creates "
 			       "log_dir and tmp_dir. Running it again is harmless.\n");
-			return NORC_EXIT_OK;
-		}
-		return NORC_EXIT_USAGE;
-	}
-	if (optind < argc)
-		return norc_cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
+	if (hrc != -1)
+		return hrc;
 	if (norc_cli_config(cli) != NORC_OK)
 		return NORC_EXIT_FAIL;
 	char err[512];

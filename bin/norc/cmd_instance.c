@@ -58,12 +58,7 @@ static int instance_list(struct norc_cli *cli, int argc, char **argv)
 		return norc_cli_fail("instance list: %s", norc_db_errmsg(cli->db));
 	static const char *const cols[] = {"id", "task", "status", "schedule", "fire_time",
 					   "executor", "started", "ended", "exit_code", NULL};
-	struct norc_table *t = norc_table_new(cols);
-	size_t i;
-	json_t *row;
-	json_array_foreach(rows, i, row) norc_table_add(t, json_incref(row));
-	norc_table_print(t, stdout, cli->json);
-	norc_table_free(t);
+	norc_table_print_rows(cols, rows, stdout, cli->json);
 	json_decref(rows);
 	return NORC_EXIT_OK;
 }
@@ -76,8 +71,7 @@ static int instance_show(struct norc_cli *cli, int argc, char **argv)
 	if (rc != -1)
 		return rc;
 	long long id;
-	const char *ref = argv[optind][0] == '#' ? argv[optind] + 1 : argv[optind];
-	if (!norc_cli_int(ref, 1, INT64_MAX, &id))
+	if (!norc_cli_id(argv[optind], &id))
 		return norc_cli_usage_error("instance show", "'%s' is not an instance id",
 					    argv[optind]);
 	if (norc_cli_db(cli, true) != NORC_OK)

@@ -11,18 +11,13 @@
 
 static int plugins_list(struct norc_cli *cli, int argc, char **argv)
 {
-	static const struct option lo[] = {{"help", no_argument, NULL, 'h'}, {0}};
-	int c;
-	while ((c = norc_cli_getopt("plugins list", argc, argv, "h", lo)) != -1) {
-		if (c == 'h') {
-			printf("usage: norc plugins [list] [--json]\n\nLoads every plugin from the "
+	int hrc = norc_cli_simple_opts("plugins list", argc, argv, 0,
+				       "usage: norc plugins [list] [--json]\n\nLoads every plugin from the "
 			       "plugin folders (built-in, drop-in, then the config's plugin_dirs) "
 			       "and lists kind, name, version, ABI and path. Refused files are "
 			       "reported on stderr with the check that failed.\n");
-			return NORC_EXIT_OK;
-		}
-		return NORC_EXIT_USAGE;
-	}
+	if (hrc != -1)
+		return hrc;
 	if (norc_cli_plugins(cli) != NORC_OK)
 		return NORC_EXIT_FAIL;
 	static const char *const cols[] = {"kind", "name", "version", "abi", "path", NULL};

@@ -102,50 +102,35 @@ static int64_t queue_items(json_t *row)
 
 static int queue_list(struct norc_cli *cli, int argc, char **argv)
 {
-	static const struct option lo[] = {{"help", no_argument, NULL, 'h'}, {0}};
-	int c;
-	while ((c = norc_cli_getopt("queue list", argc, argv, "h", lo)) != -1) {
-		if (c == 'h') {
-			printf("usage: norc queue list [--json]\n\nLists queues with their type and "
+	int hrc = norc_cli_simple_opts("queue list", argc, argv, 0,
+				       "usage: norc queue list [--json]\n\nLists queues with their type and "
 			       "the number of items waiting.\n");
-			return NORC_EXIT_OK;
-		}
-		return NORC_EXIT_USAGE;
-	}
+	if (hrc != -1)
+		return hrc;
 	if (norc_cli_db(cli, true) != NORC_OK || norc_cli_plugins(cli) != NORC_OK)
 		return NORC_EXIT_FAIL;
 	json_t *rows;
 	if (norc_model_queue_list(cli->db, &rows) != NORC_OK)
 		return norc_cli_fail("queue list: %s", norc_db_errmsg(cli->db));
 	static const char *const cols[] = {"id", "name", "type", "items", "params", "added", NULL};
-	struct norc_table *t = norc_table_new(cols);
 	size_t i;
 	json_t *row;
 	json_array_foreach(rows, i, row) {
 		int64_t n = queue_items(row);
 		json_object_set_new(row, "items", n >= 0 ? json_integer(n) : json_null());
-		norc_table_add(t, json_incref(row));
 	}
-	norc_table_print(t, stdout, cli->json);
-	norc_table_free(t);
+	norc_table_print_rows(cols, rows, stdout, cli->json);
 	json_decref(rows);
 	return NORC_EXIT_OK;
 }
 
 static int queue_rm(struct norc_cli *cli, int argc, char **argv)
 {
-	static const struct option lo[] = {{"help", no_argument, NULL, 'h'}, {0}};
-	int c;
-	while ((c = norc_cli_getopt("queue rm", argc, argv, "h", lo)) != -1) {
-		if (c == 'h') {
-			printf("usage: norc queue rm NAME|ID\n\nRemoves a queue. Refused while "
+	int hrc = norc_cli_simple_opts("queue rm", argc, argv, 1,
+				       "usage: norc queue rm NAME|ID\n\nRemoves a queue. Refused while "
 			       "schedules push to it. History keeps referring to it.\n");
-			return NORC_EXIT_OK;
-		}
-		return NORC_EXIT_USAGE;
-	}
-	if (optind + 1 != argc)
-		return norc_cli_usage_error("queue rm", "give exactly one queue NAME or ID");
+	if (hrc != -1)
+		return hrc;
 	if (norc_cli_db(cli, true) != NORC_OK)
 		return NORC_EXIT_FAIL;
 	char err[512];

@@ -125,12 +125,7 @@ static int schedule_list(struct norc_cli *cli, int argc, char **argv)
 		return norc_cli_fail("schedule list: %s", norc_db_errmsg(cli->db));
 	static const char *const cols[] = {"id", "task", "queue", "kind", "period", "repetitions",
 					   "remaining", "make_up", "next_fire", "scheduler", NULL};
-	struct norc_table *t = norc_table_new(cols);
-	size_t i;
-	json_t *row;
-	json_array_foreach(rows, i, row) norc_table_add(t, json_incref(row));
-	norc_table_print(t, stdout, cli->json);
-	norc_table_free(t);
+	norc_table_print_rows(cols, rows, stdout, cli->json);
 	json_decref(rows);
 	return NORC_EXIT_OK;
 }
@@ -143,8 +138,7 @@ static int schedule_rm(struct norc_cli *cli, int argc, char **argv)
 	if (rc != -1)
 		return rc;
 	long long id;
-	const char *ref = argv[optind][0] == '#' ? argv[optind] + 1 : argv[optind];
-	if (!norc_cli_int(ref, 1, INT64_MAX, &id))
+	if (!norc_cli_id(argv[optind], &id))
 		return norc_cli_usage_error("schedule rm", "'%s' is not a schedule id (see `norc "
 					    "schedule list`)", argv[optind]);
 	if (norc_cli_db(cli, true) != NORC_OK)

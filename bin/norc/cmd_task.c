@@ -117,17 +117,13 @@ static int task_list(struct norc_cli *cli, int argc, char **argv)
 		return norc_cli_fail("task list: %s", norc_db_errmsg(cli->db));
 	static const char *const cols[] = {"id", "name", "type", "timeout", "nice", "schedules",
 					   "description", NULL};
-	struct norc_table *t = norc_table_new(cols);
 	size_t i;
 	json_t *row;
 	json_array_foreach(rows, i, row) {
-		if (!cli->json) { /* the table shows params only through `task show` */
+		if (!cli->json) /* the table shows params only through `task show` */
 			json_object_del(row, "params");
-		}
-		norc_table_add(t, json_incref(row));
 	}
-	norc_table_print(t, stdout, cli->json);
-	norc_table_free(t);
+	norc_table_print_rows(cols, rows, stdout, cli->json);
 	json_decref(rows);
 	return NORC_EXIT_OK;
 }
@@ -161,12 +157,7 @@ static int task_show(struct norc_cli *cli, int argc, char **argv)
 		printf("\n");
 		static const char *const cols[] = {"id", "queue", "kind", "period", "cron",
 						   "remaining", "next_fire", NULL};
-		struct norc_table *t = norc_table_new(cols);
-		size_t i;
-		json_t *row;
-		json_array_foreach(sched, i, row) norc_table_add(t, json_incref(row));
-		norc_table_print(t, stdout, false);
-		norc_table_free(t);
+		norc_table_print_rows(cols, sched, stdout, false);
 	}
 	json_decref(sched);
 	json_decref(obj);

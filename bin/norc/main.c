@@ -81,6 +81,11 @@ bool norc_cli_int(const char *s, long long min, long long max, long long *out)
 	return true;
 }
 
+bool norc_cli_id(const char *s, long long *out)
+{
+	return norc_cli_int(s && s[0] == '#' ? s + 1 : s, 1, INT64_MAX, out);
+}
+
 int norc_cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 		    const struct option *longopts)
 {
@@ -111,9 +116,8 @@ int norc_cli_simple_opts(const char *cmd, int argc, char **argv, int nargs, cons
 		return NORC_EXIT_USAGE;
 	}
 	if (argc - optind != nargs)
-		return norc_cli_usage_error(cmd, nargs ? "give exactly %d argument(s)"
-						       : "takes no arguments (got %d)",
-					    nargs ? nargs : argc - optind);
+		return norc_cli_usage_error(cmd, "expects %d argument%s, got %d", nargs,
+					    nargs == 1 ? "" : "s", argc - optind);
 	return -1; /* go on */
 }
 

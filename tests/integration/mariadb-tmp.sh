@@ -6,6 +6,7 @@
 # mariadb-tmp.sh stop DIR  -> SIGTERM, wait up to 30 s, SIGKILL, remove everything.
 # Based on ../shared/reference/env.md section 2 (always --no-defaults; --user=root as root).
 set -euo pipefail
+export PATH=$PATH:/usr/sbin:/sbin   # mariadbd lives in /usr/sbin
 cmd=${1:?start|stop}
 dir=${2:?dir}
 

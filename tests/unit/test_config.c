@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include "unit.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,9 +161,5 @@ int main(void)
 	tcase_add_test(tc, password_sources_and_masking);
 	tcase_add_test(tc, missing_file);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return norc_unit_run(s);
 }

@@ -8,6 +8,8 @@
 #include "params.h"
 #include "status.h"
 
+#include "unit.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,9 +145,5 @@ int main(void)
 	tcase_add_test(tc, status_names);
 	tcase_add_loop_test(tc, object_names, 0, (int)(sizeof(names) / sizeof(names[0])));
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return norc_unit_run(s);
 }

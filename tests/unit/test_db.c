@@ -5,6 +5,8 @@
  */
 #include "db.h"
 
+#include "unit.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,9 +329,5 @@ int main(void)
 	tcase_add_test(tc, lock_clause);
 	tcase_add_test(tc, mariadb_reconnect_and_bad_targets);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return norc_unit_run(s);
 }

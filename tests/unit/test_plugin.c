@@ -4,6 +4,8 @@
  */
 #include "plugin.h"
 
+#include "unit.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,9 +111,5 @@ int main(void)
 	tcase_add_test(tc, load_register_and_duplicates);
 	tcase_add_test(tc, refuses_symlink_and_missing);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return norc_unit_run(s);
 }
