@@ -128,6 +128,9 @@ printf 'database: { backend = "sqlite"; path = "x.db"; };\nlog_dri = "x";\n' >"$
 expect_fail "unknown config key names file and line" 1 "bad.conf:2: log_dri: unknown setting" norc -C "$WORK/bad.conf" task list
 expect_fail "missing config file" 1 "cannot read it .*pass -C FILE" norc -C "$WORK/none.conf" task list
 if [ "$backend" = mariadb ]; then
+  printf 'database: { backend = "mariadb"; host = "127.0.0.1"; port = %s; user = "root"; password_env = "NORC_TEST_EMPTY"; name = "%s"; };\n' "$MDB_PORT" "$dbname" >"$WORK/tcp.conf"
+  NORC_TEST_EMPTY= expect_ok "TCP connection with the password from the environment" env NORC_TEST_EMPTY= "$NORC_BIN" -C "$WORK/tcp.conf" task list
+  expect_out "TCP connection sees the same tasks" "DemoTask"
   printf 'database: { backend = "mariadb"; socket = "%s/nope.sock"; user = "root"; name = "x"; };\n' "$WORK" >"$WORK/down.conf"
   expect_fail "unreachable database" 1 "is mariadbd running" norc -C "$WORK/down.conf" task list
   printf 'database: { backend = "mariadb"; socket = "%s"; user = "root"; password = "wrong-secret"; name = "%s"; };\n' "$MDB_SOCKET" "$dbname" >"$WORK/pw.conf"
