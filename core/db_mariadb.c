@@ -1,271 +1,379 @@
 /*
- * db_mariadb.c - the MariaDB backend of norc_db (MariaDB Connector/C, server >= 10.6).
+ * db_mariadb.c - the MariaDB backend of norc_db (Connector/C, binary protocol).
  *
- * Statements use the binary protocol. Results are stored client-side (mysql_stmt_store_result)
- * so several statements can be open on one connection. Every result column is fetched as text
- * into a growable buffer, so callers read integers and strings the same way on both backends.
+ * One connection per norc_db, no library auto-reconnect: we keep a private copy of the
+ * settings and re-establish the connection ourselves when the server went away (killed,
+ * restarted, idle timeout) while no transaction is open, then retry the failed call once.
+ * Inside a transaction a lost server is NORC_ECONN and the caller retries the transaction.
+ * Each (re)connection bumps a generation; a statement prepared on an older connection is
+ * re-prepared lazily on its next execute, which is why bound values live on our side.
  *
- * Bound parameters are kept on our side and bound just before execution. That makes the
- * connection recoverable: when the server goes away outside a transaction, we reconnect,
- * re-prepare and retry once; inside a transaction the caller gets NORC_ECONN and retries the
- * whole transaction. Statements prepared on an older connection are re-prepared lazily
- * (generation counter). The password is never put into a message.
+ * Results are always fully buffered (mysql_stmt_store_result) so that several statements can
+ * be open at once, and every column is fetched as text into a growable buffer. Sessions run
+ * in strict mode, READ COMMITTED, UTC, utf8mb4. CLIENT_FOUND_ROWS makes changes() count the
+ * rows an UPDATE matched, as SQLite does, not only those whose values differ.
  */
 #include "db_backend.h"
 #include "mem.h"
 
 #include <errmsg.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct mconn {
-	MYSQL *m;
-	unsigned gen; /* bumped at every (re)connect */
-	int64_t last_id;
-	/* private copy of the settings, for reconnecting */
+#ifndef ER_CLIENT_INTERACTION_TIMEOUT
+#define ER_CLIENT_INTERACTION_TIMEOUT 4031 /* server closed an idle connection (10.6+) */
+#endif
+
+#define COL_BUF_INITIAL 256
+
+/* The connection and the settings needed to re-establish it. */
+struct mdb {
+	MYSQL *m;          /* NULL after a failed reconnect */
+	unsigned gen;      /* bumped on every (re)connection */
+	int64_t last_insert_id;
 	char *host, *socket, *user, *password, *database;
-	int port, timeout;
-	char where[300]; /* "127.0.0.1:3306" or "socket /path", for messages */
+	char *where;       /* "127.0.0.1:3306" or "socket /path", for messages */
+	int port;
+	unsigned connect_timeout_s;
 };
 
-struct mparam {
-	enum { P_NULL, P_INT, P_TEXT } kind;
-	long long i;
+enum param_type { PARAM_NULL = 0, PARAM_INT, PARAM_TEXT };
+
+struct mdb_param {
+	enum param_type type;
+	int64_t i;
 	char *s;
 	unsigned long len;
 };
 
-struct mcol {
+struct mdb_col {
 	char *buf;
-	unsigned long cap, len;
-	my_bool is_null, error;
+	unsigned long cap;
+	unsigned long len;
+	my_bool is_null;
+	my_bool error;
 };
 
-struct mstmt {
-	MYSQL_STMT *st;
-	unsigned gen;
+struct mdb_stmt {
+	MYSQL_STMT *s;    /* NULL when (re-)preparing failed */
+	unsigned gen;     /* connection generation s was prepared on */
 	unsigned nparams;
-	struct mparam *params;
-	unsigned ncols;
-	struct mcol *cols;
+	struct mdb_param *params;
+	MYSQL_BIND *pbind;
+	unsigned ncols, colcap;
+	struct mdb_col *cols;
 	MYSQL_BIND *rbind;
-	bool executed;
+	bool executed;   /* executed since prepare/reset */
+	bool has_result; /* the execution produced a (buffered) result set */
+	bool have_row;   /* cols hold a fetched row */
+	bool done;       /* result set exhausted */
 	int64_t changes;
 };
 
-static struct mconn *conn(struct norc_db *db) { return db->impl; }
-
-static bool lost(unsigned e)
-{
-	return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == 4031 /* client timeout */;
-}
+static struct mdb *conn(struct norc_db *db) { return db->impl; }
+static struct mdb_stmt *native(struct norc_stmt *st) { return st->impl; }
 
 static int map_errno(unsigned e)
 {
 	switch (e) {
-	case ER_DUP_ENTRY: case 1586 /* ER_DUP_ENTRY_WITH_KEY_NAME */: return NORC_EEXIST;
+	case 0: return NORC_OK;
+	case ER_DUP_ENTRY: case ER_DUP_ENTRY_WITH_KEY_NAME: return NORC_EEXIST;
 	case ER_LOCK_DEADLOCK: case ER_LOCK_WAIT_TIMEOUT: return NORC_EBUSY;
 	case CR_CONNECTION_ERROR: case CR_CONN_HOST_ERROR: case CR_SERVER_GONE_ERROR:
-	case CR_SERVER_LOST: case 4031: return NORC_ECONN;
-	case ER_BAD_DB_ERROR: return NORC_ENOTFOUND;
+	case CR_SERVER_LOST: case CR_SERVER_LOST_EXTENDED: case ER_CONNECTION_KILLED:
+	case ER_CLIENT_INTERACTION_TIMEOUT: case ER_SERVER_SHUTDOWN:
+		return NORC_ECONN;
+	case CR_OUT_OF_MEMORY: return NORC_ENOMEM;
 	default: return NORC_EDB;
 	}
 }
 
-static int fail_conn(struct norc_db *db)
+/* The connection is dead: worth one reconnect and retry when no transaction is open. */
+static bool gone(unsigned e)
+{
+	return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == CR_SERVER_LOST_EXTENDED ||
+	       e == ER_CLIENT_INTERACTION_TIMEOUT || e == ER_CONNECTION_KILLED;
+}
+
+/* Record the connection's last error on db; returns its errno. */
+static unsigned conn_error(struct norc_db *db, const char *sql)
 {
 	MYSQL *m = conn(db)->m;
 	unsigned e = mysql_errno(m);
-	return norc_db_set_error(db, map_errno(e), "mariadb (%s): %s (errno %u)", conn(db)->where,
-				 mysql_error(m), e);
+	if (!e)
+		e = CR_UNKNOWN_ERROR;
+	if (sql)
+		norc_db_set_error(db, map_errno(e), "mariadb: %s (errno %u) (in: %.120s)",
+				  mysql_error(m), e, sql);
+	else
+		norc_db_set_error(db, map_errno(e), "mariadb: %s (errno %u)", mysql_error(m), e);
+	return e;
 }
 
-static int fail_stmt(struct norc_stmt *s)
+/* Record a statement's last error on db; returns its errno. */
+static unsigned stmt_error(struct norc_stmt *st, MYSQL_STMT *s, bool with_sql)
 {
-	struct mstmt *ms = s->impl;
-	unsigned e = mysql_stmt_errno(ms->st);
-	return norc_db_set_error(s->db, map_errno(e), "mariadb (%s): %s (errno %u)",
-				 conn(s->db)->where, mysql_stmt_error(ms->st), e);
+	unsigned e = mysql_stmt_errno(s);
+	if (!e)
+		e = CR_UNKNOWN_ERROR;
+	if (with_sql)
+		norc_db_set_error(st->db, map_errno(e), "mariadb: %s (errno %u) (in: %.120s)",
+				  mysql_stmt_error(s), e, st->sql);
+	else
+		norc_db_set_error(st->db, map_errno(e), "mariadb: %s (errno %u)", mysql_stmt_error(s),
+				  e);
+	return e;
 }
 
-/* Connect (or reconnect) c->m with the saved settings. */
-static int do_connect(struct norc_db *db, char *err, size_t errlen)
+static void wipe(char *s)
 {
-	struct mconn *c = conn(db);
-	if (c->m)
-		mysql_close(c->m);
-	c->m = mysql_init(NULL);
-	if (!c->m)
-		return norc_err_set(err, errlen, NORC_ENOMEM, "mariadb: out of memory");
-	unsigned timeout = (unsigned)c->timeout;
-	my_bool off = 0;
-	mysql_options(c->m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	mysql_options(c->m, MYSQL_OPT_RECONNECT, &off);
-	mysql_options(c->m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	const char *host = c->socket ? "localhost" : (c->host ? c->host : "127.0.0.1");
-	if (!mysql_real_connect(c->m, host, c->user, c->password ? c->password : "", c->database,
-				c->socket ? 0 : (unsigned)c->port, c->socket, 0)) {
-		unsigned e = mysql_errno(c->m);
-		int rc = map_errno(e);
-		if (e == ER_BAD_DB_ERROR)
-			norc_err_set(err, errlen, rc,
-				     "database: MariaDB database '%s' does not exist on %s; run `norc "
-				     "init` (it creates it) or CREATE DATABASE %s", c->database,
-				     c->where, c->database);
-		else if (e == ER_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR)
-			norc_err_set(err, errlen, rc = NORC_ECONFIG,
-				     "database: MariaDB on %s refused user '%s': %s; check "
-				     "database.user and the password (database.password, password_env "
-				     "or password_file)", c->where, c->user ? c->user : "",
-				     e == ER_ACCESS_DENIED_ERROR ? "access denied" : mysql_error(c->m));
-		else if (rc == NORC_ECONN)
-			norc_err_set(err, errlen, rc,
-				     "database: cannot connect to MariaDB on %s: %s; is mariadbd "
-				     "running and is database.host/port/socket right?", c->where,
-				     mysql_error(c->m));
-		else
-			norc_err_set(err, errlen, rc, "database: MariaDB on %s: %s (errno %u)",
-				     c->where, mysql_error(c->m), e);
-		mysql_close(c->m);
-		c->m = NULL;
-		return rc;
-	}
-	int fd = mysql_get_socket(c->m);
-	if (fd >= 0)
-		fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
-	static const char *const setup[] = {
-		"SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",
-		"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
-		"SET SESSION time_zone = '+00:00'",
-	};
-	for (size_t i = 0; i < sizeof(setup) / sizeof(setup[0]); i++) {
-		if (mysql_real_query(c->m, setup[i], strlen(setup[i])) != 0) {
-			norc_err_set(err, errlen, NORC_EDB, "database: MariaDB on %s: %s: %s",
-				     c->where, setup[i], mysql_error(c->m));
-			mysql_close(c->m);
-			c->m = NULL;
-			return NORC_EDB;
-		}
-	}
-	c->gen++;
-	return NORC_OK;
+	if (!s)
+		return;
+	for (volatile char *p = s; *p; p++)
+		*p = 0;
 }
 
-static void free_conn(struct mconn *c)
+static void free_conf(struct mdb *c)
 {
-	if (c->password)
-		memset(c->password, 0, strlen(c->password));
+	wipe(c->password);
 	free(c->host);
 	free(c->socket);
 	free(c->user);
 	free(c->password);
 	free(c->database);
+	free(c->where);
 	free(c);
 }
 
-static int my_open(struct norc_db *db, const struct norc_db_config *cfg, char *err, size_t errlen)
+static void set_cloexec(MYSQL *m)
 {
-	struct mconn *c = norc_xcalloc(1, sizeof(*c));
-	c->host = norc_xstrdup(cfg->host);
-	c->socket = cfg->socket && *cfg->socket ? norc_xstrdup(cfg->socket) : NULL;
-	c->user = norc_xstrdup(cfg->user ? cfg->user : "norc");
-	c->password = norc_xstrdup(cfg->password);
-	c->database = cfg->database && *cfg->database ? norc_xstrdup(cfg->database) : NULL;
-	c->port = cfg->port > 0 ? cfg->port : 3306;
-	c->timeout = cfg->connect_timeout_s > 0 ? cfg->connect_timeout_s : 10;
-	if (c->socket)
-		snprintf(c->where, sizeof(c->where), "socket %s", c->socket);
-	else
-		snprintf(c->where, sizeof(c->where), "%s:%d", c->host ? c->host : "127.0.0.1",
-			 c->port);
-	db->impl = c;
-	int rc = do_connect(db, err, errlen);
-	if (rc != NORC_OK) {
-		free_conn(c);
-		db->impl = NULL;
-	}
-	return rc;
+	int fd = (int)mysql_get_socket(m);
+	if (fd < 0)
+		return;
+	int fl = fcntl(fd, F_GETFD);
+	if (fl >= 0)
+		fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
 }
 
-static void my_close(struct norc_db *db)
+/* Explain a failed mysql_real_connect in one line naming the server and the fix. */
+static int connect_error(const struct mdb *c, MYSQL *m, char *err, size_t errlen)
 {
-	struct mconn *c = conn(db);
+	unsigned e = mysql_errno(m);
+	const char *msg = mysql_error(m);
+	const char *user = c->user ? c->user : "(login name)";
+	switch (e) {
+	case ER_BAD_DB_ERROR:
+		return norc_err_set(err, errlen, NORC_ENOTFOUND,
+				    "database: MariaDB database '%s' does not exist on %s; run `norc init` "
+				    "(it creates it) or CREATE DATABASE %s",
+				    c->database ? c->database : "", c->where,
+				    c->database ? c->database : "");
+	case ER_ACCESS_DENIED_ERROR:
+		return norc_err_set(err, errlen, NORC_ECONFIG,
+				    "database: MariaDB on %s refused user '%s': %s (errno %u); check "
+				    "database.user and the password (it comes from database.password, "
+				    "database.password_env or database.password_file)",
+				    c->where, user, msg, e);
+	case ER_DBACCESS_DENIED_ERROR:
+		return norc_err_set(err, errlen, NORC_ECONFIG,
+				    "database: MariaDB user '%s' may not use database '%s' on %s: %s "
+				    "(errno %u); GRANT ALL ON %s.* to that user or fix database.user",
+				    user, c->database ? c->database : "", c->where, msg, e,
+				    c->database ? c->database : "");
+	case CR_CONNECTION_ERROR: case CR_CONN_HOST_ERROR: case CR_UNKNOWN_HOST:
+	case CR_SERVER_GONE_ERROR: case CR_SERVER_LOST: case CR_SERVER_LOST_EXTENDED:
+		return norc_err_set(err, errlen, NORC_ECONN,
+				    "database: cannot connect to MariaDB on %s: %s (errno %u); is mariadbd "
+				    "running and is database.host/port/socket right?",
+				    c->where, msg, e);
+	default:
+		return norc_err_set(err, errlen, map_errno(e) == NORC_ECONN ? NORC_ECONN : NORC_EDB,
+				    "database: cannot connect to MariaDB on %s: %s (errno %u)", c->where,
+				    msg, e);
+	}
+}
+
+/* Connect with c's settings and set the session up; on success c->m is the new handle. */
+static int connect_server(struct mdb *c, char *err, size_t errlen)
+{
+	static const char *const session[] = {
+		"SET SESSION sql_mode='STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",
+		"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+		"SET SESSION time_zone='+00:00'",
+	};
+	MYSQL *m = mysql_init(NULL);
+	if (!m)
+		return norc_err_set(err, errlen, NORC_ENOMEM, "database: mysql_init failed (out of memory)");
+	unsigned timeout = c->connect_timeout_s;
+	my_bool off = 0;
+	unsigned proto = c->socket ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP;
+	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_options(m, MYSQL_OPT_RECONNECT, &off);
+	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
+	if (!mysql_real_connect(m, c->socket ? "localhost" : c->host, c->user, c->password,
+				c->database, c->socket ? 0 : (unsigned)c->port, c->socket,
+				CLIENT_FOUND_ROWS)) {
+		int rc = connect_error(c, m, err, errlen);
+		mysql_close(m);
+		return rc;
+	}
+	set_cloexec(m);
+	for (size_t i = 0; i < sizeof(session) / sizeof(session[0]); i++) {
+		if (mysql_real_query(m, session[i], strlen(session[i]))) {
+			unsigned e = mysql_errno(m);
+			int rc = norc_err_set(err, errlen, map_errno(e),
+					      "database: setting up the MariaDB session on %s failed: "
+					      "%s: %s (errno %u)",
+					      c->where, session[i], mysql_error(m), e);
+			mysql_close(m);
+			return rc;
+		}
+	}
+	c->m = m;
+	c->gen++;
+	return NORC_OK;
+}
+
+/* Drop the (dead) connection and make a new one. Statements notice by their generation. */
+static int reconnect(struct norc_db *db)
+{
+	struct mdb *c = conn(db);
+	if (c->m) {
+		mysql_close(c->m); /* invalidates every MYSQL_STMT of that connection */
+		c->m = NULL;
+	}
+	char err[400];
+	if (connect_server(c, err, sizeof(err)) != NORC_OK)
+		return norc_db_set_error(db, NORC_ECONN,
+					 "mariadb: lost the connection to %s and could not reconnect: %s",
+					 c->where, err);
+	return NORC_OK;
+}
+
+/* Make sure there is a handle (there is none after a failed reconnect). */
+static int ensure_conn(struct norc_db *db)
+{
+	if (conn(db)->m)
+		return NORC_OK;
+	if (db->in_tx)
+		return norc_db_set_error(db, NORC_ECONN,
+					 "mariadb: not connected to %s (connection lost in a transaction)",
+					 conn(db)->where);
+	return reconnect(db);
+}
+
+static int mdb_open(struct norc_db *db, const struct norc_db_config *cfg, char *err, size_t errlen)
+{
+	struct mdb *c = norc_xcalloc(1, sizeof(*c));
+	c->host = norc_xstrdup(cfg->host && *cfg->host ? cfg->host : "127.0.0.1");
+	c->socket = cfg->socket && *cfg->socket ? norc_xstrdup(cfg->socket) : NULL;
+	c->port = cfg->port > 0 ? cfg->port : 3306;
+	c->user = cfg->user && *cfg->user ? norc_xstrdup(cfg->user) : NULL;
+	c->password = norc_xstrdup(cfg->password);
+	c->database = cfg->database && *cfg->database ? norc_xstrdup(cfg->database) : NULL;
+	c->connect_timeout_s = cfg->connect_timeout_s > 0 ? (unsigned)cfg->connect_timeout_s : 10;
+	c->where = c->socket ? norc_xasprintf("socket %s", c->socket)
+			     : norc_xasprintf("%s:%d", c->host, c->port);
+	int rc = connect_server(c, err, errlen);
+	if (rc != NORC_OK) {
+		free_conf(c);
+		return rc;
+	}
+	db->impl = c;
+	return NORC_OK;
+}
+
+static void mdb_close(struct norc_db *db)
+{
+	struct mdb *c = conn(db);
 	if (!c)
 		return;
 	if (c->m)
 		mysql_close(c->m);
-	free_conn(c);
+	free_conf(c);
+	db->impl = NULL;
 }
 
-/* After a lost connection outside a transaction: reconnect. true when it worked. */
-static bool recover(struct norc_db *db, unsigned e)
+/* One mysql_real_query, results (if any) read and discarded; returns the errno or 0. */
+static unsigned query_once(struct norc_db *db, const char *sql)
 {
-	if (!lost(e) || db->in_tx)
-		return false;
-	char err[512];
-	if (do_connect(db, err, sizeof(err)) != NORC_OK) {
-		norc_db_set_error(db, NORC_ECONN, "%s", err);
-		return false;
+	struct mdb *c = conn(db);
+	MYSQL *m = c->m;
+	if (mysql_real_query(m, sql, strlen(sql)))
+		return conn_error(db, sql);
+	for (;;) {
+		MYSQL_RES *res = mysql_store_result(m);
+		if (res) {
+			mysql_free_result(res);
+		} else if (mysql_field_count(m) > 0) {
+			return conn_error(db, sql);
+		} else {
+			my_ulonglong id = mysql_insert_id(m);
+			if (id)
+				c->last_insert_id = (int64_t)id;
+		}
+		int more = mysql_next_result(m);
+		if (more > 0)
+			return conn_error(db, sql);
+		if (more < 0)
+			return 0;
 	}
-	return true;
 }
 
-static int query(struct norc_db *db, const char *sql)
+static int run_query(struct norc_db *db, const char *sql)
 {
-	struct mconn *c = conn(db);
-	if (!c->m && !recover(db, CR_SERVER_GONE_ERROR))
-		return NORC_ECONN;
-	if (mysql_real_query(c->m, sql, strlen(sql)) == 0)
-		goto done;
-	if (recover(db, mysql_errno(c->m)) && mysql_real_query(c->m, sql, strlen(sql)) == 0)
-		goto done;
-	return fail_conn(db);
-done:;
-	MYSQL_RES *r = mysql_store_result(c->m);
-	if (r)
-		mysql_free_result(r);
-	return NORC_OK;
+	for (int attempt = 0;; attempt++) {
+		int rc = ensure_conn(db);
+		if (rc != NORC_OK)
+			return rc;
+		unsigned e = query_once(db, sql);
+		if (!e)
+			return NORC_OK;
+		if (attempt == 0 && gone(e) && !db->in_tx) {
+			if ((rc = reconnect(db)) != NORC_OK)
+				return rc;
+			continue;
+		}
+		return map_errno(e);
+	}
 }
 
-static int my_exec(struct norc_db *db, const char *sql) { return query(db, sql); }
+static int mdb_exec(struct norc_db *db, const char *sql) { return run_query(db, sql); }
 
-static int my_begin(struct norc_db *db, bool write)
+static int mdb_begin(struct norc_db *db, bool write)
 {
-	(void)write; /* InnoDB row locks are taken by the statements themselves */
-	return query(db, "START TRANSACTION");
+	(void)write; /* InnoDB locks rows as they are written or read FOR UPDATE */
+	return run_query(db, "START TRANSACTION");
 }
 
-static int my_commit(struct norc_db *db)
-{
-	struct mconn *c = conn(db);
-	if (mysql_real_query(c->m, "COMMIT", 6) != 0)
-		return fail_conn(db);
-	return NORC_OK;
-}
+static int mdb_commit(struct norc_db *db) { return run_query(db, "COMMIT"); }
 
-static int my_rollback(struct norc_db *db)
+static int mdb_rollback(struct norc_db *db)
 {
-	struct mconn *c = conn(db);
-	if (!c->m)
+	if (!conn(db)->m)
 		return NORC_OK;
-	if (mysql_real_query(c->m, "ROLLBACK", 8) != 0)
-		return fail_conn(db);
-	return NORC_OK;
+	unsigned e = query_once(db, "ROLLBACK");
+	if (e && gone(e))
+		return NORC_OK; /* the server discarded the transaction with the connection */
+	return map_errno(e);
 }
 
-static int64_t my_last_insert_id(struct norc_db *db) { return conn(db)->last_id; }
+static int64_t mdb_last_insert_id(struct norc_db *db) { return conn(db)->last_insert_id; }
 
-static const char *my_clause(enum norc_sql_clause cl)
+static const char *mdb_clause(enum norc_sql_clause c)
 {
-	return cl == NORC_SQL_LOCK_SKIP ? " FOR UPDATE SKIP LOCKED" : "";
+	switch (c) {
+	case NORC_SQL_LOCK_SKIP: return " FOR UPDATE SKIP LOCKED";
+	}
+	return "";
 }
 
-static const char *my_ddl(enum norc_db_ddl_token t)
+static const char *mdb_ddl(enum norc_db_ddl_token t)
 {
 	switch (t) {
 	case NORC_DDL_PK: return "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY";
@@ -274,295 +382,356 @@ static const char *my_ddl(enum norc_db_ddl_token t)
 	return "";
 }
 
-static void drop_native(struct mstmt *ms)
+/* Size the parameter array for n parameters, keeping the values bound so far. */
+static void size_params(struct mdb_stmt *ms, unsigned n)
 {
-	if (ms->st)
-		mysql_stmt_close(ms->st);
-	ms->st = NULL;
-	for (unsigned i = 0; i < ms->ncols; i++)
+	for (unsigned i = n; i < ms->nparams; i++)
+		NORC_FREE(ms->params[i].s);
+	if (n > ms->nparams) {
+		ms->params = norc_xrealloc(ms->params, n * sizeof(*ms->params));
+		ms->pbind = norc_xrealloc(ms->pbind, n * sizeof(*ms->pbind));
+		memset(ms->params + ms->nparams, 0, (n - ms->nparams) * sizeof(*ms->params));
+	}
+	ms->nparams = n;
+}
+
+/* (Re-)prepare st on the current connection; returns the errno or 0. */
+static unsigned prepare_native(struct norc_stmt *st)
+{
+	struct mdb *c = conn(st->db);
+	struct mdb_stmt *ms = native(st);
+	if (ms->s) {
+		mysql_stmt_close(ms->s);
+		ms->s = NULL;
+	}
+	ms->executed = ms->has_result = ms->have_row = ms->done = false;
+	MYSQL_STMT *s = mysql_stmt_init(c->m);
+	if (!s)
+		return conn_error(st->db, st->sql);
+	if (mysql_stmt_prepare(s, st->sql, strlen(st->sql))) {
+		unsigned e = stmt_error(st, s, true);
+		mysql_stmt_close(s);
+		return e;
+	}
+	ms->s = s;
+	ms->gen = c->gen;
+	size_params(ms, (unsigned)mysql_stmt_param_count(s));
+	ms->ncols = mysql_stmt_field_count(s);
+	return 0;
+}
+
+static void free_stmt(struct mdb_stmt *ms)
+{
+	if (ms->s)
+		mysql_stmt_close(ms->s);
+	for (unsigned i = 0; i < ms->nparams; i++)
+		free(ms->params[i].s);
+	for (unsigned i = 0; i < ms->colcap; i++)
 		free(ms->cols[i].buf);
+	free(ms->params);
+	free(ms->pbind);
 	free(ms->cols);
 	free(ms->rbind);
-	ms->cols = NULL;
-	ms->rbind = NULL;
-	ms->ncols = 0;
+	free(ms);
 }
 
-/* Prepare ms->st on the current connection. */
-static int native_prepare(struct norc_stmt *s)
+static int mdb_prepare(struct norc_stmt *st)
 {
-	struct mstmt *ms = s->impl;
-	struct mconn *c = conn(s->db);
-	for (int attempt = 0; attempt < 2; attempt++) {
-		drop_native(ms);
-		if (!c->m && !recover(s->db, CR_SERVER_GONE_ERROR))
-			return NORC_ECONN;
-		ms->st = mysql_stmt_init(c->m);
-		if (!ms->st)
-			return fail_conn(s->db);
-		if (mysql_stmt_prepare(ms->st, s->sql, strlen(s->sql)) == 0)
-			break;
-		unsigned e = mysql_stmt_errno(ms->st);
-		if (attempt == 0 && recover(s->db, e))
+	st->impl = norc_xcalloc(1, sizeof(struct mdb_stmt));
+	for (int attempt = 0;; attempt++) {
+		int rc = ensure_conn(st->db);
+		unsigned e = 0;
+		if (rc == NORC_OK && !(e = prepare_native(st)))
+			return NORC_OK;
+		if (rc == NORC_OK && attempt == 0 && gone(e) && !st->db->in_tx &&
+		    (rc = reconnect(st->db)) == NORC_OK)
 			continue;
-		int rc = fail_stmt(s);
-		drop_native(ms);
-		return rc;
+		free_stmt(st->impl);
+		st->impl = NULL;
+		return rc != NORC_OK ? rc : map_errno(e);
 	}
-	ms->gen = c->gen;
-	unsigned np = mysql_stmt_param_count(ms->st);
-	if (np > ms->nparams) {
-		ms->params = norc_xrealloc(ms->params, np * sizeof(*ms->params));
-		memset(ms->params + ms->nparams, 0, (np - ms->nparams) * sizeof(*ms->params));
-		ms->nparams = np;
-	}
-	MYSQL_RES *meta = mysql_stmt_result_metadata(ms->st);
-	if (meta) {
-		ms->ncols = mysql_num_fields(meta);
-		mysql_free_result(meta);
-		ms->cols = norc_xcalloc(ms->ncols, sizeof(*ms->cols));
-		ms->rbind = norc_xcalloc(ms->ncols, sizeof(*ms->rbind));
-		for (unsigned i = 0; i < ms->ncols; i++) {
-			ms->cols[i].cap = 256;
-			ms->cols[i].buf = norc_xmalloc(ms->cols[i].cap + 1);
-			ms->rbind[i].buffer_type = MYSQL_TYPE_STRING;
-			ms->rbind[i].buffer = ms->cols[i].buf;
-			ms->rbind[i].buffer_length = ms->cols[i].cap;
-			ms->rbind[i].length = &ms->cols[i].len;
-			ms->rbind[i].is_null = &ms->cols[i].is_null;
-			ms->rbind[i].error = &ms->cols[i].error;
-		}
-	}
-	return NORC_OK;
 }
 
-static int my_prepare(struct norc_stmt *s)
+static struct mdb_param *param(struct norc_stmt *st, int idx)
 {
-	s->impl = norc_xcalloc(1, sizeof(struct mstmt));
-	int rc = native_prepare(s);
-	if (rc != NORC_OK) {
-		free(s->impl);
-		s->impl = NULL;
-	}
-	return rc;
-}
-
-static struct mparam *param(struct norc_stmt *s, int idx)
-{
-	struct mstmt *ms = s->impl;
+	struct mdb_stmt *ms = native(st);
 	if (idx < 1 || (unsigned)idx > ms->nparams) {
-		norc_db_set_error(s->db, NORC_EINVAL, "mariadb: parameter %d out of range (1..%u)",
-				  idx, ms->nparams);
+		norc_db_set_error(st->db, NORC_EINVAL,
+				  "mariadb: parameter index %d out of range (the statement has %u)", idx,
+				  ms->nparams);
 		return NULL;
 	}
-	struct mparam *p = &ms->params[idx - 1];
-	free(p->s);
-	p->s = NULL;
+	struct mdb_param *p = &ms->params[idx - 1];
+	NORC_FREE(p->s);
+	p->type = PARAM_NULL;
 	return p;
 }
 
-static int my_bind_int64(struct norc_stmt *s, int idx, int64_t v)
+static int mdb_bind_int64(struct norc_stmt *st, int idx, int64_t v)
 {
-	struct mparam *p = param(s, idx);
+	struct mdb_param *p = param(st, idx);
 	if (!p)
 		return NORC_EINVAL;
-	p->kind = P_INT;
+	p->type = PARAM_INT;
 	p->i = v;
 	return NORC_OK;
 }
 
-static int my_bind_text(struct norc_stmt *s, int idx, const char *v)
+static int mdb_bind_text(struct norc_stmt *st, int idx, const char *v)
 {
-	struct mparam *p = param(s, idx);
+	struct mdb_param *p = param(st, idx);
 	if (!p)
 		return NORC_EINVAL;
-	p->kind = P_TEXT;
-	p->s = norc_xstrdup(v);
-	p->len = (unsigned long)strlen(v);
+	if (v) {
+		p->type = PARAM_TEXT;
+		p->s = norc_xstrdup(v);
+		p->len = (unsigned long)strlen(v);
+	}
 	return NORC_OK;
 }
 
-static int my_bind_null(struct norc_stmt *s, int idx)
+static int mdb_bind_null(struct norc_stmt *st, int idx)
 {
-	struct mparam *p = param(s, idx);
-	if (!p)
-		return NORC_EINVAL;
-	p->kind = P_NULL;
-	return NORC_OK;
+	return param(st, idx) ? NORC_OK : NORC_EINVAL;
 }
 
-static int execute_once(struct norc_stmt *s, unsigned *errnum)
+/* Result columns: a text buffer each, bound as MYSQL_TYPE_STRING. */
+static void setup_columns(struct mdb_stmt *ms, unsigned n)
 {
-	struct mstmt *ms = s->impl;
-	*errnum = 0;
-	unsigned np = mysql_stmt_param_count(ms->st);
-	MYSQL_BIND *b = np ? norc_xcalloc(np, sizeof(*b)) : NULL;
-	my_bool yes = 1;
-	for (unsigned i = 0; i < np; i++) {
-		struct mparam *p = &ms->params[i];
-		switch (p->kind) {
-		case P_NULL:
-			b[i].buffer_type = MYSQL_TYPE_NULL;
-			b[i].is_null = &yes;
-			break;
-		case P_INT:
-			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
-			b[i].buffer = &p->i;
-			break;
-		case P_TEXT:
-			b[i].buffer_type = MYSQL_TYPE_STRING;
-			b[i].buffer = p->s;
-			b[i].buffer_length = p->len;
-			b[i].length = &p->len;
-			break;
+	if (n > ms->colcap) {
+		ms->cols = norc_xrealloc(ms->cols, n * sizeof(*ms->cols));
+		ms->rbind = norc_xrealloc(ms->rbind, n * sizeof(*ms->rbind));
+		for (unsigned i = ms->colcap; i < n; i++) {
+			ms->cols[i] = (struct mdb_col){ .buf = norc_xmalloc(COL_BUF_INITIAL),
+							.cap = COL_BUF_INITIAL };
 		}
+		ms->colcap = n;
 	}
-	int rc = NORC_OK;
-	if ((np && mysql_stmt_bind_param(ms->st, b)) || mysql_stmt_execute(ms->st) ||
-	    (ms->ncols && (mysql_stmt_bind_result(ms->st, ms->rbind) ||
-			   mysql_stmt_store_result(ms->st)))) {
-		*errnum = mysql_stmt_errno(ms->st);
-		rc = NORC_EDB;
+	for (unsigned i = 0; i < n; i++) {
+		struct mdb_col *col = &ms->cols[i];
+		memset(&ms->rbind[i], 0, sizeof(ms->rbind[i]));
+		ms->rbind[i].buffer_type = MYSQL_TYPE_STRING;
+		ms->rbind[i].buffer = col->buf;
+		ms->rbind[i].buffer_length = col->cap;
+		ms->rbind[i].length = &col->len;
+		ms->rbind[i].is_null = &col->is_null;
+		ms->rbind[i].error = &col->error;
 	}
-	free(b);
-	return rc;
+	ms->ncols = n;
 }
 
-static int execute(struct norc_stmt *s)
+/* Bind our parameter values, execute and buffer the result; returns the errno or 0. */
+static unsigned execute_native(struct norc_stmt *st)
 {
-	struct mstmt *ms = s->impl;
-	struct mconn *c = conn(s->db);
-	int rc;
-	if ((!ms->st || ms->gen != c->gen) && (rc = native_prepare(s)) != NORC_OK)
-		return rc;
-	unsigned e;
-	if (execute_once(s, &e) != NORC_OK) {
-		if (!recover(s->db, e))
-			return fail_stmt(s);
-		if ((rc = native_prepare(s)) != NORC_OK)
-			return rc;
-		if (execute_once(s, &e) != NORC_OK)
-			return fail_stmt(s);
+	struct mdb *c = conn(st->db);
+	struct mdb_stmt *ms = native(st);
+	MYSQL_STMT *s = ms->s;
+	ms->has_result = ms->have_row = ms->done = false;
+	if (ms->nparams) {
+		memset(ms->pbind, 0, ms->nparams * sizeof(*ms->pbind));
+		for (unsigned i = 0; i < ms->nparams; i++) {
+			struct mdb_param *p = &ms->params[i];
+			MYSQL_BIND *b = &ms->pbind[i];
+			switch (p->type) {
+			case PARAM_NULL: b->buffer_type = MYSQL_TYPE_NULL; break;
+			case PARAM_INT:
+				b->buffer_type = MYSQL_TYPE_LONGLONG;
+				b->buffer = &p->i;
+				break;
+			case PARAM_TEXT:
+				b->buffer_type = MYSQL_TYPE_STRING;
+				b->buffer = p->s;
+				b->buffer_length = p->len;
+				b->length = &p->len;
+				break;
+			}
+		}
+		if (mysql_stmt_bind_param(s, ms->pbind))
+			return stmt_error(st, s, false);
 	}
-	ms->executed = true;
-	my_ulonglong ar = mysql_stmt_affected_rows(ms->st);
-	ms->changes = ar == (my_ulonglong)-1 ? 0 : (int64_t)ar;
-	my_ulonglong id = mysql_stmt_insert_id(ms->st);
-	if (id)
-		c->last_id = (int64_t)id;
-	return NORC_OK;
+	if (mysql_stmt_execute(s))
+		return stmt_error(st, s, false);
+	unsigned nf = mysql_stmt_field_count(s);
+	if (nf == 0) {
+		ms->ncols = 0;
+		ms->changes = (int64_t)mysql_stmt_affected_rows(s);
+		my_ulonglong id = mysql_stmt_insert_id(s);
+		if (id)
+			c->last_insert_id = (int64_t)id;
+		return 0;
+	}
+	setup_columns(ms, nf);
+	ms->changes = 0;
+	if (mysql_stmt_bind_result(s, ms->rbind) || mysql_stmt_store_result(s))
+		return stmt_error(st, s, false);
+	ms->has_result = true;
+	return 0;
 }
 
-static int my_step(struct norc_stmt *s, bool *row)
+/* First step: execute, re-preparing after a reconnect and retrying once if the server went. */
+static int execute(struct norc_stmt *st)
 {
-	struct mstmt *ms = s->impl;
-	*row = false;
-	if (!ms->executed) {
-		int rc = execute(s);
+	struct norc_db *db = st->db;
+	struct mdb_stmt *ms = native(st);
+	for (int attempt = 0;; attempt++) {
+		int rc = ensure_conn(db);
 		if (rc != NORC_OK)
 			return rc;
-	}
-	if (!ms->ncols)
-		return NORC_OK;
-	int f = mysql_stmt_fetch(ms->st);
-	if (f == MYSQL_NO_DATA)
-		return NORC_OK;
-	if (f == 1)
-		return fail_stmt(s);
-	for (unsigned i = 0; i < ms->ncols; i++) {
-		struct mcol *col = &ms->cols[i];
-		if (col->is_null) {
-			col->buf[0] = '\0';
+		unsigned e = 0;
+		if (!ms->s || ms->gen != conn(db)->gen)
+			e = prepare_native(st);
+		if (!e)
+			e = execute_native(st);
+		if (!e)
+			return NORC_OK;
+		if (attempt == 0 && gone(e) && !db->in_tx) {
+			if ((rc = reconnect(db)) != NORC_OK)
+				return rc;
 			continue;
 		}
-		if (col->len > col->cap) { /* MYSQL_DATA_TRUNCATED for this column */
-			col->cap = col->len;
-			col->buf = norc_xrealloc(col->buf, col->cap + 1);
+		return map_errno(e);
+	}
+}
+
+/* After a fetch: grow the buffers of columns that did not fit, and NUL-terminate. */
+static int complete_row(struct norc_stmt *st)
+{
+	struct mdb_stmt *ms = native(st);
+	bool rebind = false;
+	for (unsigned i = 0; i < ms->ncols; i++) {
+		struct mdb_col *col = &ms->cols[i];
+		if (col->is_null)
+			continue;
+		if (col->len >= col->cap) {
+			unsigned long cap = col->cap * 2;
+			if (cap <= col->len)
+				cap = col->len + 1;
+			col->buf = norc_xrealloc(col->buf, cap);
+			col->cap = cap;
 			ms->rbind[i].buffer = col->buf;
-			ms->rbind[i].buffer_length = col->cap;
-			if (mysql_stmt_fetch_column(ms->st, &ms->rbind[i], i, 0) != 0)
-				return fail_stmt(s);
-			/* rebind so later rows land in the grown buffer */
-			mysql_stmt_bind_result(ms->st, ms->rbind);
+			ms->rbind[i].buffer_length = cap;
+			if (mysql_stmt_fetch_column(ms->s, &ms->rbind[i], i, 0))
+				return map_errno(stmt_error(st, ms->s, false));
+			rebind = true;
 		}
 		col->buf[col->len] = '\0';
 	}
+	if (rebind && mysql_stmt_bind_result(ms->s, ms->rbind))
+		return map_errno(stmt_error(st, ms->s, false));
+	return NORC_OK;
+}
+
+static int mdb_step(struct norc_stmt *st, bool *row)
+{
+	struct mdb_stmt *ms = native(st);
+	*row = false;
+	if (!ms->executed) {
+		int rc = execute(st);
+		if (rc != NORC_OK)
+			return rc;
+		ms->executed = true;
+	}
+	if (!ms->has_result || ms->done)
+		return NORC_OK;
+	ms->have_row = false;
+	if (ms->gen != conn(st->db)->gen) {
+		/* Another statement re-established the connection: this handle is invalid. */
+		ms->done = true;
+		return norc_db_set_error(st->db, NORC_ECONN,
+					 "mariadb: the connection to %s was re-established while this "
+					 "result was being read; run the statement again",
+					 conn(st->db)->where);
+	}
+	int r = mysql_stmt_fetch(ms->s);
+	if (r == MYSQL_NO_DATA) {
+		ms->done = true;
+		return NORC_OK;
+	}
+	if (r != 0 && r != MYSQL_DATA_TRUNCATED) {
+		ms->done = true;
+		return map_errno(stmt_error(st, ms->s, false));
+	}
+	int rc = complete_row(st);
+	if (rc != NORC_OK) {
+		ms->done = true;
+		return rc;
+	}
+	ms->have_row = true;
 	*row = true;
 	return NORC_OK;
 }
 
-static int my_reset(struct norc_stmt *s)
+static int mdb_reset(struct norc_stmt *st)
 {
-	struct mstmt *ms = s->impl;
-	if (ms->st && ms->executed) {
-		mysql_stmt_free_result(ms->st);
-		mysql_stmt_reset(ms->st);
+	struct mdb_stmt *ms = native(st);
+	struct mdb *c = conn(st->db);
+	bool was_executed = ms->executed;
+	ms->executed = ms->has_result = ms->have_row = ms->done = false;
+	if (!was_executed || !ms->s || !c->m || ms->gen != c->gen)
+		return NORC_OK; /* nothing to reset, or re-prepared on next execute anyway */
+	mysql_stmt_free_result(ms->s);
+	if (mysql_stmt_reset(ms->s)) {
+		unsigned e = mysql_stmt_errno(ms->s);
+		if (!gone(e)) /* a dead connection is noticed (and replaced) by the next execute */
+			return map_errno(stmt_error(st, ms->s, false));
 	}
-	ms->executed = false;
 	return NORC_OK;
 }
 
-static int my_column_count(struct norc_stmt *s) { return (int)((struct mstmt *)s->impl)->ncols; }
+static int mdb_column_count(struct norc_stmt *st) { return (int)native(st)->ncols; }
 
-static struct mcol *column(struct norc_stmt *s, int c)
+static struct mdb_col *column(struct norc_stmt *st, int c)
 {
-	struct mstmt *ms = s->impl;
-	return c >= 0 && (unsigned)c < ms->ncols ? &ms->cols[c] : NULL;
+	struct mdb_stmt *ms = native(st);
+	if (!ms->have_row || c < 0 || (unsigned)c >= ms->ncols || ms->cols[c].is_null)
+		return NULL;
+	return &ms->cols[c];
 }
 
-static bool my_column_is_null(struct norc_stmt *s, int c)
+static bool mdb_column_is_null(struct norc_stmt *st, int c) { return column(st, c) == NULL; }
+
+static int64_t mdb_column_int64(struct norc_stmt *st, int c)
 {
-	struct mcol *col = column(s, c);
-	return !col || col->is_null;
+	struct mdb_col *col = column(st, c);
+	return col ? (int64_t)strtoll(col->buf, NULL, 10) : 0;
 }
 
-static int64_t my_column_int64(struct norc_stmt *s, int c)
+static const char *mdb_column_text(struct norc_stmt *st, int c)
 {
-	struct mcol *col = column(s, c);
-	return col && !col->is_null ? strtoll(col->buf, NULL, 10) : 0;
+	struct mdb_col *col = column(st, c);
+	return col ? col->buf : NULL;
 }
 
-static const char *my_column_text(struct norc_stmt *s, int c)
-{
-	struct mcol *col = column(s, c);
-	return col && !col->is_null ? col->buf : NULL;
-}
+static int64_t mdb_changes(struct norc_stmt *st) { return native(st)->changes; }
 
-static int64_t my_changes(struct norc_stmt *s) { return ((struct mstmt *)s->impl)->changes; }
-
-static void my_finalize(struct norc_stmt *s)
+static void mdb_finalize(struct norc_stmt *st)
 {
-	struct mstmt *ms = s->impl;
-	if (!ms)
-		return;
-	drop_native(ms);
-	for (unsigned i = 0; i < ms->nparams; i++)
-		free(ms->params[i].s);
-	free(ms->params);
-	free(ms);
+	if (st->impl)
+		free_stmt(st->impl);
+	st->impl = NULL;
 }
 
 const struct norc_db_ops norc_db_mariadb_ops = {
 	.name = "mariadb",
-	.open = my_open,
-	.close = my_close,
-	.exec = my_exec,
-	.begin = my_begin,
-	.commit = my_commit,
-	.rollback = my_rollback,
-	.last_insert_id = my_last_insert_id,
-	.clause = my_clause,
-	.ddl = my_ddl,
-	.prepare = my_prepare,
-	.bind_int64 = my_bind_int64,
-	.bind_text = my_bind_text,
-	.bind_null = my_bind_null,
-	.step = my_step,
-	.reset = my_reset,
-	.column_count = my_column_count,
-	.column_is_null = my_column_is_null,
-	.column_int64 = my_column_int64,
-	.column_text = my_column_text,
-	.changes = my_changes,
-	.finalize = my_finalize,
+	.open = mdb_open,
+	.close = mdb_close,
+	.exec = mdb_exec,
+	.begin = mdb_begin,
+	.commit = mdb_commit,
+	.rollback = mdb_rollback,
+	.last_insert_id = mdb_last_insert_id,
+	.clause = mdb_clause,
+	.ddl = mdb_ddl,
+	.prepare = mdb_prepare,
+	.bind_int64 = mdb_bind_int64,
+	.bind_text = mdb_bind_text,
+	.bind_null = mdb_bind_null,
+	.step = mdb_step,
+	.reset = mdb_reset,
+	.column_count = mdb_column_count,
+	.column_is_null = mdb_column_is_null,
+	.column_int64 = mdb_column_int64,
+	.column_text = mdb_column_text,
+	.changes = mdb_changes,
+	.finalize = mdb_finalize,
 };

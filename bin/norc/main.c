@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct norc_cli_cmd commands[] = {
 	{"init", norc_cmd_init, "create or migrate the database schema"},
@@ -159,9 +160,12 @@ int norc_cli_plugins(struct norc_cli *cli)
 {
 	if (cli->plugins_loaded)
 		return NORC_OK;
-	int rc = norc_cli_config(cli);
-	if (rc != NORC_OK)
-		return rc;
+	/* A plugin author checking a .so needs no config: without -C, $NORC_CONFIG or an
+	 * installed config, only the built-in and drop-in folders are searched. */
+	const char *path = norc_config_pick(cli->config_path);
+	bool implicit = !cli->config_path && !getenv("NORC_CONFIG");
+	if (!(implicit && access(path, F_OK) != 0) && norc_cli_config(cli) != NORC_OK)
+		return NORC_ECONFIG;
 	norc_plugin_load_all(cli->cfg);
 	cli->plugins_loaded = true;
 	return NORC_OK;

@@ -23,6 +23,9 @@ for so in "$builtin"/*.so; do
   expect_ok "built-in $(basename "$so") passes norc plugins check" norc plugins check "$so"
 done
 
+run env -u NORC_CONFIG "$NORC_BIN" plugins check "$T/good.so"
+[ "$RC" = 0 ] && grep -q "good.so: ok" "$OUT" && ok "plugins check works without any config" || bad "plugins check without config (exit $RC)"
+
 check_fails() { expect_fail "$1.so refused by check '$2'" 1 "check '$2' failed.*$3" norc plugins check "$T/$1.so"; }
 check_fails bad_magic magic "0x12345678"
 check_fails bad_abi_major abi "ABI 2\.0.*rebuild"
