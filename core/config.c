@@ -201,6 +201,8 @@ static int store(struct norc_config *c, const struct opt *o, config_setting_t *s
 			config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 			if (config_setting_type(e) != CONFIG_TYPE_STRING)
 				return bad(err, errlen, c, s, path, "every entry must be a string");
+			if (!*config_setting_get_string(e))
+				return bad(err, errlen, c, s, path, "entries must be non-empty paths");
 		}
 		c->plugin_dirs = norc_xcalloc((size_t)n + 1, sizeof(char *));
 		for (int i = 0; i < n; i++) {

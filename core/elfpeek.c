@@ -42,7 +42,12 @@ int norc_elfpeek(const char *path, const char *symbol, struct norc_elf_desc *out
 	if (fd < 0)
 		return norc_err_set(err, errlen, NORC_EIO, "cannot open: %s", strerror(errno));
 	struct stat sb;
-	int rc = fstat(fd, &sb) == 0 ? NORC_OK : NORC_EIO;
+	if (fstat(fd, &sb) != 0) {
+		int e = errno;
+		close(fd);
+		return norc_err_set(err, errlen, NORC_EIO, "cannot stat: %s", strerror(e));
+	}
+	int rc = NORC_OK;
 	uint64_t fsize = (uint64_t)sb.st_size;
 	Ehdr eh;
 	Shdr *sh = NULL;
@@ -78,10 +83,15 @@ int norc_elfpeek(const char *path, const char *symbol, struct norc_elf_desc *out
 	if (rc == NORC_OK) {
 		const Shdr *strsec = &sh[dynsym->sh_link];
 		nsyms = dynsym->sh_size / sizeof(Sym);
+		/* bound every size by the file's before allocating anything */
+		if (strsec->sh_type != SHT_STRTAB || strsec->sh_size > fsize ||
+		    dynsym->sh_size > fsize) {
+			rc = norc_err_set(err, errlen, NORC_EINVAL, "dynamic symbols are malformed");
+			goto out;
+		}
 		syms = norc_xcalloc(nsyms ? nsyms : 1, sizeof(Sym));
 		strs = norc_xmalloc(strsec->sh_size + 1);
-		if (strsec->sh_size > (64u << 20) ||
-		    rd(fd, syms, nsyms * sizeof(Sym), dynsym->sh_offset, fsize) != NORC_OK ||
+		if (rd(fd, syms, nsyms * sizeof(Sym), dynsym->sh_offset, fsize) != NORC_OK ||
 		    rd(fd, strs, strsec->sh_size, strsec->sh_offset, fsize) != NORC_OK)
 			rc = norc_err_set(err, errlen, NORC_EINVAL, "dynamic symbols are truncated");
 		else
@@ -117,6 +127,7 @@ int norc_elfpeek(const char *path, const char *symbol, struct norc_elf_desc *out
 			memcpy(&out->build_sig, raw + 12, 4);
 			memcpy(&out->kind, raw + 16, 4);
 			memcpy(&out->flags, raw + 20, 4);
+			out->sym_size = (uint64_t)syms[i].st_size;
 			free(sh);
 			free(syms);
 			free(strs);
@@ -128,6 +139,7 @@ int norc_elfpeek(const char *path, const char *symbol, struct norc_elf_desc *out
 					  "exports no '%s' symbol; define it with NORC_PLUGIN_DEFINE()",
 					  symbol);
 	}
+out:
 	free(sh);
 	free(syms);
 	free(strs);

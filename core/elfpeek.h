@@ -17,6 +17,7 @@ struct norc_elf_desc {
 	uint32_t build_sig;
 	uint32_t kind;
 	uint32_t flags;
+	uint64_t sym_size; /* size of the symbol in the file: struct_size must fit in it */
 };
 
 /* Find the exported symbol `symbol` in the .so at path and copy its first 24 bytes into *out.

@@ -204,7 +204,7 @@ static int check(const char *path, void **handle, const struct norc_plugin **des
 		return rc;
 
 	struct norc_elf_desc e;
-	char why[256];
+	char why[256] = "";
 	rc = norc_elfpeek(path, "norc_plugin", &e, why, sizeof(why));
 	if (rc != NORC_OK)
 		return norc_err_set(err, errlen, NORC_EPLUGIN, "check '%s' failed: %s: %s",
@@ -222,11 +222,12 @@ static int check(const char *path, void **handle, const struct norc_plugin **des
 				    e.abi_major != NORC_ABI_MAJOR
 					    ? "rebuild the plugin against this norc's SDK"
 					    : "upgrade norc or rebuild the plugin against this SDK");
-	if (e.struct_size < MIN_PLUGIN_SIZE)
+	if (e.struct_size < MIN_PLUGIN_SIZE || e.struct_size > e.sym_size)
 		return norc_err_set(err, errlen, NORC_EPLUGIN,
-				    "check 'size' failed: %s: descriptor is %u bytes, ABI %u.%u "
-				    "needs at least %zu", path, e.struct_size, e.abi_major,
-				    e.abi_minor, (size_t)MIN_PLUGIN_SIZE);
+				    "check 'size' failed: %s: descriptor claims %u bytes in a %llu-byte "
+				    "symbol; ABI %u.%u needs at least %zu", path, e.struct_size,
+				    (unsigned long long)e.sym_size, e.abi_major, e.abi_minor,
+				    (size_t)MIN_PLUGIN_SIZE);
 	if (e.build_sig != NORC_BUILD_SIG)
 		return norc_err_set(err, errlen, NORC_EPLUGIN,
 				    "check 'layout' failed: %s has build signature 0x%08x, this "

@@ -60,6 +60,8 @@ static const struct {
 	{"database = 3;\n", "database: wrong type; it must be a group"},
 	{"plugin_dirs = [ 1 ];\ndatabase: { backend = \"sqlite\"; path = \"x.db\"; };\n",
 	 "every entry must be a string"},
+	{"plugin_dirs = [ \"\" ];\ndatabase: { backend = \"sqlite\"; path = \"x.db\"; };\n",
+	 "entries must be non-empty paths"},
 	{"database: { backend = \"sqlite\"; path = \"x.db\"; };\n"
 	 "daemon: { heartbeat = 30; heartbeat_timeout = 20; };\n", "must be larger than"},
 };
