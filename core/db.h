@@ -38,8 +38,9 @@ struct norc_db_config {
 
 /* Placeholders in portable DDL that each backend rewrites (see norc_db_ddl). */
 enum norc_db_ddl_token {
-	NORC_DDL_PK = 1,   /* auto-increment 64-bit primary key column definition */
-	NORC_DDL_TABLE_END /* text after the closing parenthesis of CREATE TABLE */
+	NORC_DDL_PK = 1,     /* auto-increment 64-bit primary key column definition */
+	NORC_DDL_TABLE_END,  /* text after the closing parenthesis of CREATE TABLE */
+	NORC_DDL_TABLE_EXISTS /* a SELECT giving the number of tables named ? (0 or 1) */
 };
 
 struct norc_db;

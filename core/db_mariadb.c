@@ -12,6 +12,9 @@
  * be open at once, and every column is fetched as text into a growable buffer. Sessions run
  * in strict mode, READ COMMITTED, UTC, utf8mb4. CLIENT_FOUND_ROWS makes changes() count the
  * rows an UPDATE matched, as SQLite does, not only those whose values differ.
+ *
+ * Threading: a connection and its statements belong to one thread; a forked child must not
+ * touch them (not even close them). Messages never contain the password.
  */
 #include "db_backend.h"
 #include "mem.h"
@@ -369,6 +372,7 @@ static const char *mdb_clause(enum norc_sql_clause c)
 {
 	switch (c) {
 	case NORC_SQL_LOCK_SKIP: return " FOR UPDATE SKIP LOCKED";
+	case NORC_SQL_LOCK_SHARE: return " LOCK IN SHARE MODE";
 	}
 	return "";
 }
@@ -378,6 +382,9 @@ static const char *mdb_ddl(enum norc_db_ddl_token t)
 	switch (t) {
 	case NORC_DDL_PK: return "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY";
 	case NORC_DDL_TABLE_END: return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+		case NORC_DDL_TABLE_EXISTS:
+		return "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = "
+		       "DATABASE() AND table_name = ?";
 	}
 	return "";
 }

@@ -111,6 +111,8 @@ static const char *sq_ddl(enum norc_db_ddl_token t)
 	switch (t) {
 	case NORC_DDL_PK: return "INTEGER PRIMARY KEY AUTOINCREMENT";
 	case NORC_DDL_TABLE_END: return "";
+	case NORC_DDL_TABLE_EXISTS:
+		return "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?";
 	}
 	return "";
 }

@@ -273,8 +273,13 @@ static int soft_remove(struct norc_db *db, const char *table, int64_t id)
 
 int norc_model_queue_rm(struct norc_db *db, int64_t id, char *err, size_t errlen)
 {
+	/* Remove first, then count: the UPDATE locks the queue row, so a concurrent
+	 * `schedule add` (which reads the queue with a share lock) either committed before us
+	 * and is counted here, or waits and then finds the queue removed. */
 	int64_t n = 0;
 	int rc = norc_db_begin_write(db);
+	if (rc == NORC_OK)
+		rc = soft_remove(db, "queues", id);
 	if (rc == NORC_OK)
 		rc = norc_db_query_int64(db,
 					 "SELECT COUNT(*) FROM schedules WHERE queue_id = ? AND "
@@ -285,8 +290,6 @@ int norc_model_queue_rm(struct norc_db *db, int64_t id, char *err, size_t errlen
 				    "queue #%" PRId64 " is used by %" PRId64 " schedule(s); remove "
 				    "them first (`norc schedule list`, `norc schedule rm ID`)", id, n);
 	}
-	if (rc == NORC_OK)
-		rc = soft_remove(db, "queues", id);
 	if (rc == NORC_OK)
 		rc = norc_db_commit(db);
 	if (rc != NORC_OK) {
@@ -346,8 +349,11 @@ int norc_model_task_get(struct norc_db *db, int64_t id, json_t **obj, char *err,
 
 int norc_model_task_rm(struct norc_db *db, int64_t id, bool force, char *err, size_t errlen)
 {
+	/* Remove first, then count (see norc_model_queue_rm). */
 	int64_t n = 0;
 	int rc = norc_db_begin_write(db);
+	if (rc == NORC_OK)
+		rc = soft_remove(db, "tasks", id);
 	if (rc == NORC_OK)
 		rc = norc_db_query_int64(db,
 					 "SELECT COUNT(*) FROM schedules WHERE task_id = ? AND "
@@ -364,8 +370,6 @@ int norc_model_task_rm(struct norc_db *db, int64_t id, bool force, char *err, si
 				     "UPDATE schedules SET deleted = 1, changed = 1, next_fire = NULL "
 				     "WHERE task_id = ? AND deleted = 0", a, 1, NULL);
 	if (rc == NORC_OK)
-		rc = soft_remove(db, "tasks", id);
-	if (rc == NORC_OK)
 		rc = norc_db_commit(db);
 	if (rc != NORC_OK) {
 		norc_db_rollback(db);
@@ -379,17 +383,32 @@ int norc_model_task_rm(struct norc_db *db, int64_t id, bool force, char *err, si
 int norc_model_schedule_add(struct norc_db *db, const struct norc_schedule_def *d, int64_t *id,
 			    char *err, size_t errlen)
 {
+	/* INSERT ... SELECT from the live task and queue rows, read with a share lock, so a
+	 * concurrent `task rm` / `queue rm` cannot leave a live schedule on a removed object. */
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO schedules (task_id, queue_id, kind, period, cron, tz, start_at, "
+		 "next_fire, repetitions, remaining, make_up, added) "
+		 "SELECT t.id, q.id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM tasks t, queues q "
+		 "WHERE t.id = ? AND t.deleted = 0 AND q.id = ? AND q.deleted = 0%s",
+		 norc_db_clause(db, NORC_SQL_LOCK_SHARE));
 	struct norc_arg a[] = {
-		NORC_AI(d->task_id), NORC_AI(d->queue_id), NORC_AS(d->kind), NORC_AI(d->period_s),
-		NORC_AS(d->cron),    NORC_AS(d->tz),       NORC_AI(d->start_us), NORC_AI(d->start_us),
-		NORC_AI(d->reps),    NORC_AI(d->reps),     NORC_AI(d->make_up ? 1 : 0),
-		NORC_AI(norc_clock_now_us()),
+		NORC_AS(d->kind),    NORC_AI(d->period_s), NORC_AS(d->cron),     NORC_AS(d->tz),
+		NORC_AI(d->start_us), NORC_AI(d->start_us), NORC_AI(d->reps),    NORC_AI(d->reps),
+		NORC_AI(d->make_up ? 1 : 0), NORC_AI(norc_clock_now_us()),
+		NORC_AI(d->task_id), NORC_AI(d->queue_id),
 	};
-	int rc = insert(db,
-			"INSERT INTO schedules (task_id, queue_id, kind, period, cron, tz, start_at, "
-			"next_fire, repetitions, remaining, make_up, added) "
-			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", a, NARGS(a), id);
-	return rc == NORC_OK ? rc : dberr(db, rc, err, errlen, "schedule add");
+	int64_t n = 0;
+	int rc = norc_model_exec(db, sql, a, NARGS(a), &n);
+	if (rc != NORC_OK)
+		return dberr(db, rc, err, errlen, "schedule add");
+	if (n != 1)
+		return norc_err_set(err, errlen, NORC_ENOTFOUND,
+				    "schedule add: task #%" PRId64 " or queue #%" PRId64 " was removed "
+				    "meanwhile; check `norc task list` and `norc queue list`",
+				    d->task_id, d->queue_id);
+	*id = norc_db_last_insert_id(db);
+	return NORC_OK;
 }
 
 static const struct norc_col schedule_cols[] = {

@@ -8,6 +8,7 @@
 #include "schema.h"
 #include "clock.h"
 #include "mem.h"
+#include "model.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -179,21 +180,25 @@ static char *expand(struct norc_db *db, const char *sql)
 int norc_schema_version(struct norc_db *db, int *version)
 {
 	*version = 0;
-	/* A database without our table is version 0; probe without relying on catalog dialects. */
+	/* Only a missing table means "never initialized"; any other error is reported as it is
+	 * (a denied SELECT must not look like an empty database). */
 	struct norc_stmt *st;
-	int prc = norc_db_prepare(db, "SELECT version FROM norc_schema WHERE id = 1", &st);
-	if (prc == NORC_ECONN || prc == NORC_EBUSY)
-		return prc;
-	if (prc != NORC_OK)
-		return NORC_OK; /* no such table: never initialized */
-	bool row = false;
-	int rc = norc_stmt_step(st, &row);
-	if (rc == NORC_OK && row)
-		*version = (int)norc_stmt_column_int64(st, 0);
-	norc_stmt_finalize(st);
-	if (rc == NORC_ECONN)
+	int rc = norc_db_prepare(db, norc_db_ddl(db, NORC_DDL_TABLE_EXISTS), &st);
+	if (rc != NORC_OK)
 		return rc;
-	return NORC_OK;
+	bool row = false;
+	norc_stmt_bind_text(st, 1, "norc_schema");
+	rc = norc_stmt_step(st, &row);
+	bool exists = rc == NORC_OK && row && norc_stmt_column_int64(st, 0) > 0;
+	norc_stmt_finalize(st);
+	if (rc != NORC_OK || !exists)
+		return rc;
+	int64_t v = 0;
+	rc = norc_db_query_int64(db, "SELECT version FROM norc_schema WHERE id = 1", &v, 0);
+	if (rc == NORC_ENOTFOUND)
+		return NORC_OK; /* table created, version row not yet written: version 0 */
+	*version = (int)v;
+	return rc;
 }
 
 static int newer_error(struct norc_db *db, int v, char *err, size_t errlen)
@@ -204,31 +209,25 @@ static int newer_error(struct norc_db *db, int v, char *err, size_t errlen)
 			    LATEST);
 }
 
-static int set_version(struct norc_db *db, int v, int64_t now_us)
+/* Move the version row from `from` to `to`; NORC_EBUSY when someone else moved it. */
+static int set_version(struct norc_db *db, int from, int to, int64_t now_us)
 {
-	struct norc_stmt *st;
-	int rc = norc_db_prepare(db, "UPDATE norc_schema SET version = ?, updated = ? WHERE id = 1", &st);
-	if (rc != NORC_OK)
+	int64_t changed = 0;
+	struct norc_arg up[] = {NORC_AI(to), NORC_AI(now_us), NORC_AI(from)};
+	int rc = norc_model_exec(db,
+				 "UPDATE norc_schema SET version = ?, updated = ? WHERE id = 1 AND "
+				 "version = ?", up, 3, &changed);
+	if (rc != NORC_OK || changed == 1)
 		return rc;
-	norc_stmt_bind_int64(st, 1, v);
-	norc_stmt_bind_int64(st, 2, now_us);
-	bool row;
-	rc = norc_stmt_step(st, &row);
-	int64_t changed = norc_stmt_changes(st);
-	norc_stmt_finalize(st);
-	if (rc != NORC_OK || changed > 0)
-		return rc;
-	rc = norc_db_prepare(db, "INSERT INTO norc_schema (id, version, updated) VALUES (1, ?, ?)", &st);
-	if (rc != NORC_OK)
-		return rc;
-	norc_stmt_bind_int64(st, 1, v);
-	norc_stmt_bind_int64(st, 2, now_us);
-	rc = norc_stmt_step(st, &row);
-	norc_stmt_finalize(st);
+	if (from != 0)
+		return NORC_EBUSY;
+	struct norc_arg in[] = {NORC_AI(to), NORC_AI(now_us)};
+	rc = norc_model_exec(db, "INSERT INTO norc_schema (id, version, updated) VALUES (1, ?, ?)",
+			     in, 2, NULL);
+	if (rc == NORC_EEXIST)
+		return NORC_EBUSY;
 	return rc;
 }
-
-
 
 int norc_schema_migrate(struct norc_db *db, int *from, char *err, size_t errlen)
 {
@@ -251,9 +250,14 @@ int norc_schema_migrate(struct norc_db *db, int *from, char *err, size_t errlen)
 			free(sql);
 		}
 		if (rc == NORC_OK)
-			rc = set_version(db, m + 1, norc_clock_now_us());
+			rc = set_version(db, m, m + 1, norc_clock_now_us());
 		if (tx)
 			rc = rc == NORC_OK ? norc_db_commit(db) : (norc_db_rollback(db), rc);
+		if (rc == NORC_EBUSY)
+			return norc_err_set(err, errlen, rc,
+					    "database: the schema version changed during the migration "
+					    "to version %d (another `norc init` ran at the same time); "
+					    "run `norc init` again", m + 1);
 		if (rc != NORC_OK)
 			return norc_err_set(err, errlen, rc,
 					    "database: migration to schema version %d failed: %s; "

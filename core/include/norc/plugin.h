@@ -72,7 +72,8 @@ struct norc_stmt;   /* opaque: a prepared statement on it */
 
 /* SQL fragments that differ between database backends (see db_clause). */
 enum norc_sql_clause {
-	NORC_SQL_LOCK_SKIP = 1, /* appended to a SELECT: " FOR UPDATE SKIP LOCKED" or "" */
+	NORC_SQL_LOCK_SKIP = 1,  /* appended to a SELECT: " FOR UPDATE SKIP LOCKED" or "" */
+	NORC_SQL_LOCK_SHARE = 2, /* appended to a SELECT: " LOCK IN SHARE MODE" or "" */
 };
 
 /*
