@@ -123,8 +123,24 @@ int norc_stmt_bind_text(struct norc_stmt *st, int idx, const char *v)
 }
 
 int norc_stmt_bind_null(struct norc_stmt *st, int idx) { return st->db->ops->bind_null(st, idx); }
-int norc_stmt_step(struct norc_stmt *st, bool *row) { return st->db->ops->step(st, row); }
-int norc_stmt_reset(struct norc_stmt *st) { return st->db->ops->reset(st); }
+int norc_stmt_step(struct norc_stmt *st, bool *row)
+{
+	/* Same on every backend: after the last row, no more rows (SQLite would silently run
+	 * the statement again) until norc_stmt_reset. */
+	*row = false;
+	if (st->done)
+		return NORC_OK;
+	int rc = st->db->ops->step(st, row);
+	if (rc != NORC_OK || !*row)
+		st->done = true;
+	return rc;
+}
+
+int norc_stmt_reset(struct norc_stmt *st)
+{
+	st->done = false;
+	return st->db->ops->reset(st);
+}
 int norc_stmt_column_count(struct norc_stmt *st) { return st->db->ops->column_count(st); }
 
 bool norc_stmt_column_is_null(struct norc_stmt *st, int col)

@@ -49,6 +49,8 @@ struct norc_stmt {
 	struct norc_db *db;
 	char *sql;
 	void *impl;
+	bool done;       /* the last step found no more rows: steps return none until reset */
+	int64_t changes; /* rows changed by the last execution (backends that need it) */
 };
 
 /* Record the backend's message on db; returns rc. */

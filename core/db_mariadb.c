@@ -127,8 +127,8 @@ static unsigned stmt_error(struct norc_stmt *st, MYSQL_STMT *s, bool with_sql)
 		norc_db_set_error(st->db, map_errno(e), "mariadb: %s (errno %u) (in: %.120s)",
 				  mysql_stmt_error(s), e, st->sql);
 	else
-		norc_db_set_error(st->db, map_errno(e), "mariadb: %s (errno %u)", mysql_stmt_error(s),
-				  e);
+		norc_db_set_error(st->db, map_errno(e), "mariadb: %s (errno %u)",
+				  mysql_stmt_error(s), e);
 	return e;
 }
 
@@ -168,36 +168,47 @@ static int connect_error(const struct mdb *c, MYSQL *m, char *err, size_t errlen
 	unsigned e = mysql_errno(m);
 	const char *msg = mysql_error(m);
 	const char *user = c->user ? c->user : "(login name)";
+	const char *name = c->database ? c->database : "";
+	int rc;
 	switch (e) {
 	case ER_BAD_DB_ERROR:
-		return norc_err_set(err, errlen, NORC_ENOTFOUND,
-				    "database: MariaDB database '%s' does not exist on %s; run `norc init` "
-				    "(it creates it) or CREATE DATABASE %s",
-				    c->database ? c->database : "", c->where,
-				    c->database ? c->database : "");
+		rc = NORC_ENOTFOUND;
+		norc_err_set(err, errlen, rc,
+			     "database: MariaDB database '%s' does not exist on %s; run "
+			     "`norc init` (it creates it) or CREATE DATABASE %s",
+			     name, c->where, name);
+		break;
 	case ER_ACCESS_DENIED_ERROR:
-		return norc_err_set(err, errlen, NORC_ECONFIG,
-				    "database: MariaDB on %s refused user '%s': %s (errno %u); check "
-				    "database.user and the password (it comes from database.password, "
-				    "database.password_env or database.password_file)",
-				    c->where, user, msg, e);
+		rc = NORC_ECONFIG;
+		norc_err_set(err, errlen, rc,
+			     "database: MariaDB on %s refused user '%s': %s (errno %u); check "
+			     "database.user and the password (it comes from database.password, "
+			     "database.password_env or database.password_file)",
+			     c->where, user, msg, e);
+		break;
 	case ER_DBACCESS_DENIED_ERROR:
-		return norc_err_set(err, errlen, NORC_ECONFIG,
-				    "database: MariaDB user '%s' may not use database '%s' on %s: %s "
-				    "(errno %u); GRANT ALL ON %s.* to that user or fix database.user",
-				    user, c->database ? c->database : "", c->where, msg, e,
-				    c->database ? c->database : "");
+		rc = NORC_ECONFIG;
+		norc_err_set(err, errlen, rc,
+			     "database: MariaDB user '%s' may not use database '%s' on %s: %s "
+			     "(errno %u); GRANT ALL ON %s.* to that user or fix database.user",
+			     user, name, c->where, msg, e, name);
+		break;
 	case CR_CONNECTION_ERROR: case CR_CONN_HOST_ERROR: case CR_UNKNOWN_HOST:
 	case CR_SERVER_GONE_ERROR: case CR_SERVER_LOST: case CR_SERVER_LOST_EXTENDED:
-		return norc_err_set(err, errlen, NORC_ECONN,
-				    "database: cannot connect to MariaDB on %s: %s (errno %u); is mariadbd "
-				    "running and is database.host/port/socket right?",
-				    c->where, msg, e);
+		rc = NORC_ECONN;
+		norc_err_set(err, errlen, rc,
+			     "database: cannot connect to MariaDB on %s: %s (errno %u); is "
+			     "mariadbd running and is database.host/port/socket right?",
+			     c->where, msg, e);
+		break;
 	default:
-		return norc_err_set(err, errlen, map_errno(e) == NORC_ECONN ? NORC_ECONN : NORC_EDB,
-				    "database: cannot connect to MariaDB on %s: %s (errno %u)", c->where,
-				    msg, e);
+		rc = map_errno(e) == NORC_ECONN ? NORC_ECONN : NORC_EDB;
+		norc_err_set(err, errlen, rc,
+			     "database: cannot connect to MariaDB on %s: %s (errno %u)", c->where,
+			     msg, e);
+		break;
 	}
+	return rc;
 }
 
 /* Connect with c's settings and set the session up; on success c->m is the new handle. */
@@ -210,7 +221,8 @@ static int connect_server(struct mdb *c, char *err, size_t errlen)
 	};
 	MYSQL *m = mysql_init(NULL);
 	if (!m)
-		return norc_err_set(err, errlen, NORC_ENOMEM, "database: mysql_init failed (out of memory)");
+		return norc_err_set(err, errlen, NORC_ENOMEM,
+				    "database: mysql_init failed (out of memory)");
 	unsigned timeout = c->connect_timeout_s;
 	my_bool off = 0;
 	unsigned proto = c->socket ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP;
@@ -229,10 +241,11 @@ static int connect_server(struct mdb *c, char *err, size_t errlen)
 	for (size_t i = 0; i < sizeof(session) / sizeof(session[0]); i++) {
 		if (mysql_real_query(m, session[i], strlen(session[i]))) {
 			unsigned e = mysql_errno(m);
-			int rc = norc_err_set(err, errlen, map_errno(e),
-					      "database: setting up the MariaDB session on %s failed: "
-					      "%s: %s (errno %u)",
-					      c->where, session[i], mysql_error(m), e);
+			int rc = map_errno(e);
+			norc_err_set(err, errlen, rc,
+				     "database: setting up the MariaDB session on %s failed: %s: "
+				     "%s (errno %u)",
+				     c->where, session[i], mysql_error(m), e);
 			mysql_close(m);
 			return rc;
 		}
@@ -253,7 +266,8 @@ static int reconnect(struct norc_db *db)
 	char err[400];
 	if (connect_server(c, err, sizeof(err)) != NORC_OK)
 		return norc_db_set_error(db, NORC_ECONN,
-					 "mariadb: lost the connection to %s and could not reconnect: %s",
+					 "mariadb: lost the connection to %s and could not "
+					 "reconnect: %s",
 					 c->where, err);
 	return NORC_OK;
 }
@@ -265,7 +279,8 @@ static int ensure_conn(struct norc_db *db)
 		return NORC_OK;
 	if (db->in_tx)
 		return norc_db_set_error(db, NORC_ECONN,
-					 "mariadb: not connected to %s (connection lost in a transaction)",
+					 "mariadb: not connected to %s (connection lost in a "
+					 "transaction)",
 					 conn(db)->where);
 	return reconnect(db);
 }
@@ -381,8 +396,9 @@ static const char *mdb_ddl(enum norc_db_ddl_token t)
 {
 	switch (t) {
 	case NORC_DDL_PK: return "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY";
-	case NORC_DDL_TABLE_END: return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
-		case NORC_DDL_TABLE_EXISTS:
+	case NORC_DDL_TABLE_END:
+		return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+	case NORC_DDL_TABLE_EXISTS:
 		return "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = "
 		       "DATABASE() AND table_name = ?";
 	}
@@ -464,8 +480,8 @@ static struct mdb_param *param(struct norc_stmt *st, int idx)
 	struct mdb_stmt *ms = native(st);
 	if (idx < 1 || (unsigned)idx > ms->nparams) {
 		norc_db_set_error(st->db, NORC_EINVAL,
-				  "mariadb: parameter index %d out of range (the statement has %u)", idx,
-				  ms->nparams);
+				  "mariadb: parameter index %d out of range (the statement has %u)",
+				  idx, ms->nparams);
 		return NULL;
 	}
 	struct mdb_param *p = &ms->params[idx - 1];
@@ -575,6 +591,21 @@ static unsigned execute_native(struct norc_stmt *st)
 	return 0;
 }
 
+/*
+ * May a failed execution be run again? Only when it certainly did not run: the server
+ * refused the command before executing it (gone before sending, killed, idle timeout), or
+ * it only reads. A connection lost while waiting for the answer to a write (2013, 2055)
+ * may have committed it, so an autocommit INSERT must not be repeated: the caller gets
+ * NORC_ECONN and decides.
+ */
+static bool retry_safe(struct norc_stmt *st, unsigned e)
+{
+	if (e == CR_SERVER_GONE_ERROR || e == ER_CONNECTION_KILLED ||
+	    e == ER_CLIENT_INTERACTION_TIMEOUT)
+		return true;
+	return native(st)->ncols > 0; /* a statement with a result set */
+}
+
 /* First step: execute, re-preparing after a reconnect and retrying once if the server went. */
 static int execute(struct norc_stmt *st)
 {
@@ -585,13 +616,16 @@ static int execute(struct norc_stmt *st)
 		if (rc != NORC_OK)
 			return rc;
 		unsigned e = 0;
+		bool sent = false;
 		if (!ms->s || ms->gen != conn(db)->gen)
 			e = prepare_native(st);
-		if (!e)
+		if (!e) {
+			sent = true;
 			e = execute_native(st);
+		}
 		if (!e)
 			return NORC_OK;
-		if (attempt == 0 && gone(e) && !db->in_tx) {
+		if (attempt == 0 && gone(e) && !db->in_tx && (!sent || retry_safe(st, e))) {
 			if ((rc = reconnect(db)) != NORC_OK)
 				return rc;
 			continue;
@@ -645,8 +679,8 @@ static int mdb_step(struct norc_stmt *st, bool *row)
 		/* Another statement re-established the connection: this handle is invalid. */
 		ms->done = true;
 		return norc_db_set_error(st->db, NORC_ECONN,
-					 "mariadb: the connection to %s was re-established while this "
-					 "result was being read; run the statement again",
+					 "mariadb: the connection to %s was re-established while "
+					 "this result was being read; run the statement again",
 					 conn(st->db)->where);
 	}
 	int r = mysql_stmt_fetch(ms->s);

@@ -152,6 +152,8 @@ static int sq_step(struct norc_stmt *st, bool *row)
 {
 	int rc = sqlite3_step(native(st));
 	*row = rc == SQLITE_ROW;
+	if (rc == SQLITE_DONE) /* per statement, as on MariaDB: sqlite3_changes is per connection */
+		st->changes = sqlite3_stmt_readonly(native(st)) ? 0 : sqlite3_changes(handle(st->db));
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return NORC_OK;
 	int erc = sqlite3_extended_errcode(handle(st->db));
@@ -179,7 +181,7 @@ static const char *sq_column_text(struct norc_stmt *st, int c)
 	return (const char *)sqlite3_column_text(native(st), c);
 }
 
-static int64_t sq_changes(struct norc_stmt *st) { return sqlite3_changes(handle(st->db)); }
+static int64_t sq_changes(struct norc_stmt *st) { return st->changes; }
 
 static void sq_finalize(struct norc_stmt *st) { sqlite3_finalize(native(st)); }
 
