@@ -8,7 +8,7 @@ what=${1:-build}
 
 build_pkgs=(build-essential cmake pkg-config libmariadb-dev libsqlite3-dev sqlite3 libconfig-dev
             libcurl4-openssl-dev zlib1g-dev check libjansson-dev libmicrohttpd-dev)
-test_pkgs=(mariadb-server mariadb-client python3)
+test_pkgs=(mariadb-server mariadb-client python3 iproute2 procps)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in
