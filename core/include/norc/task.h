@@ -30,13 +30,17 @@ struct norc_task_ctx {
 };
 
 /* Filled by prepare(); every string and both arrays allocated with api->alloc/strdup and
- * released by plan_free(). argv and envp are NULL-terminated. envp entries are added to the
- * core's task environment (NORC_INSTANCE_ID, ...). cwd may be NULL (the task tmp dir). */
+ * released by plan_free(). argv and envp are NULL-terminated; envp may be NULL. envp entries
+ * ("KEY=VALUE") are added to the environment the core gives every task: the executor's own,
+ * plus NORC_INSTANCE_ID, NORC_TASK_NAME, NORC_FIRE_TIME (ISO 8601, UTC) and NORC_TMP_DIR.
+ * cwd may be NULL (the task's tmp dir). The core applies nice and the timeout. */
 struct norc_exec_plan {
 	uint32_t struct_size;
 	char **argv;
 	char **envp;
 	char *cwd;
+	char *preamble; /* optional text the core writes into the run's log before the task's
+			 * own output (CommandTask: "Executing command...\n$ CMD\n") */
 };
 
 /* Outcome of a run, borrowed in finally(). */
