@@ -33,7 +33,11 @@ struct norc_arg {
 	const char *s;
 };
 #define NORC_AI(v) ((struct norc_arg){NORC_ARG_INT, (int64_t)(v), NULL})
-#define NORC_AS(v) ((struct norc_arg){(v) ? NORC_ARG_TEXT : NORC_ARG_NULL, 0, (v)})
+static inline struct norc_arg norc_arg_text(const char *s)
+{
+	return (struct norc_arg){s ? NORC_ARG_TEXT : NORC_ARG_NULL, 0, s};
+}
+#define NORC_AS(v) norc_arg_text(v)
 
 /* Run a SELECT; *rows gets a new array (caller json_decref()s) of objects keyed by cols
  * (ncols columns, in the SELECT's order). */

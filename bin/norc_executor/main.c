@@ -1,0 +1,556 @@
+/*
+ * norc_executor QUEUE -c N [-q] [-e] [-d] [-C FILE] - runs instances from one queue.
+ *
+ * One single-threaded loop around ppoll() on a signalfd: it pops while it has free slots
+ * (pop and claim in one short transaction: only the winner of `UPDATE ... WHERE status =
+ * CREATED` runs an instance), forks each run (spawn.c: own session and process group, log
+ * on stdout/stderr, nice, exec), reaps children on SIGCHLD, enforces timeouts (SIGTERM to the
+ * group, then SIGKILL after daemon grace), heartbeats, and never blocks on a child.
+ *
+ * Waking up for new work: the queue is polled adaptively - every 50 ms right after work was
+ * found, backing off by doubling to 1 s while it stays empty - so an idle executor costs one
+ * cheap indexed query per second and new work starts within about a second.
+ *
+ * SIGINT: drain (no new work; ENDED when the children are done). SIGTERM: kill every
+ * child's group (instances INTERRUPTED) and end KILLED. Both as in the original.
+ */
+#include "clock.h"
+#include "config.h"
+#include "daemon.h"
+#include "db.h"
+#include "host.h"
+#include "instance.h"
+#include "log.h"
+#include "mem.h"
+#include "model.h"
+#include "params.h"
+#include "plugin.h"
+#include "queue.h"
+#include "schema.h"
+#include "spawn.h"
+#include "status.h"
+
+#include <norc/task.h>
+#include <norc/version.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define POLL_MIN_US (50 * 1000)
+#define POLL_MAX_US (1000 * 1000)
+#define KILL_GRACE_US (5 * NORC_US_PER_SEC)
+
+struct run {
+	bool used;
+	pid_t pid;
+	int log_fd;
+	int64_t instance_id;
+	char *label; /* "<Instance #1 of CommandTask DemoTask>" */
+	int64_t deadline_us; /* monotonic; 0 = no timeout */
+	int64_t kill_at_us;  /* monotonic; SIGKILL after the grace period */
+	bool timed_out, interrupted;
+};
+
+struct executor {
+	struct norc_config *cfg;
+	struct norc_db *db;
+	struct norc_queue_handle *q;
+	int64_t id;
+	int concurrency, running, status;
+	struct run *runs;
+	int sigfd;
+	int64_t poll_interval_us, next_poll_us, next_beat_us;
+	FILE *log;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: norc_executor QUEUE -c N [-q] [-e] [-d] [-C FILE]\n\n"
+		"Runs instances from QUEUE, at most N at a time.\n"
+		"  -c, --concurrency N  slots (required)\n"
+		"  -q, --create-queue   create QUEUE as a DBQueue if it does not exist\n"
+		"  -e, --echo           echo the executor's log to stdout\n"
+		"  -d, --debug          debug lines in the log\n"
+		"  -C, --config FILE    config file (default: $NORC_CONFIG, else the installed one)\n"
+		"SIGINT stops after the running instances end; SIGTERM kills them.\n");
+}
+
+static int mkdirs_for(const char *file)
+{
+	char *p = norc_xstrdup(file);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	free(p);
+	return 0;
+}
+
+/* Open (append) a log file under log_dir, creating its folders. */
+static int open_log(const struct norc_config *cfg, const char *rel, char **abs_out)
+{
+	char *abs = norc_xasprintf("%s/%s", cfg->log_dir, rel);
+	int fd = -1;
+	if (mkdirs_for(abs) == 0)
+		fd = open(abs, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (abs_out)
+		*abs_out = abs;
+	else
+		free(abs);
+	return fd;
+}
+
+/* One stamped line into a task's log. */
+__attribute__((format(printf, 2, 3))) static void task_line(int fd, const char *fmt, ...)
+{
+	char stamp[40], msg[1024];
+	norc_log_stamp(norc_clock_now_us(), stamp, sizeof(stamp));
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	dprintf(fd, "%s INFO: %s\n", stamp, msg);
+}
+
+static char **build_env(const struct norc_run_info *ri, const struct norc_config *cfg,
+			char *const *extra)
+{
+	size_t n = 0, m = 0;
+	while (environ[n])
+		n++;
+	while (extra && extra[m])
+		m++;
+	char **env = norc_xcalloc(n + m + 5, sizeof(char *));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "NORC_", 5) != 0) /* ours are set below */
+			env[k++] = norc_xstrdup(environ[i]);
+	char iso[40];
+	if (ri->fire_time_us)
+		norc_clock_format_iso(ri->fire_time_us, iso, sizeof(iso));
+	else
+		iso[0] = '\0';
+	env[k++] = norc_xasprintf("NORC_INSTANCE_ID=%" PRId64, ri->id);
+	env[k++] = norc_xasprintf("NORC_TASK_NAME=%s", ri->task_name);
+	env[k++] = norc_xasprintf("NORC_FIRE_TIME=%s", iso);
+	env[k++] = norc_xasprintf("NORC_TMP_DIR=%s", cfg->tmp_dir);
+	for (size_t i = 0; i < m; i++)
+		env[k++] = norc_xstrdup(extra[i]);
+	return env;
+}
+
+static void free_strv(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+/* Start instance id in slot r. On failure the instance is finished ERROR. */
+static void start_run(struct executor *ex, struct run *r, int64_t id)
+{
+	struct norc_run_info ri;
+	char err[512] = "";
+	int rc = norc_instance_load(ex->db, id, &ri);
+	if (rc != NORC_OK) {
+		NORC_ERROR("instance #%" PRId64 ": cannot load it: %s", id, norc_db_errmsg(ex->db));
+		norc_instance_finish(ex->db, id, NORC_ST_ERROR, -1, 0);
+		return;
+	}
+	char *label = norc_xasprintf("<Instance #%" PRId64 " of %s %s>", id, ri.task_type,
+				     ri.task_name);
+	NORC_INFO("Starting %s...", label);
+	int fd = open_log(ex->cfg, ri.log_path, NULL);
+	const struct norc_plugin_entry *p = norc_plugin_find(NORC_KIND_TASK, ri.task_type);
+	struct norc_params *params = NULL;
+	struct norc_exec_plan plan = {.struct_size = sizeof(plan)};
+	bool planned = false;
+	if (fd < 0)
+		snprintf(err, sizeof(err), "cannot open its log %s/%s: %s", ex->cfg->log_dir,
+			 ri.log_path, strerror(errno));
+	else if (!p)
+		snprintf(err, sizeof(err), "task type %s is not a loaded plugin", ri.task_type);
+	else if (norc_params_from_json(ri.params_json, &params, err, sizeof(err)) == NORC_OK) {
+		const struct norc_task_ops *ops = p->desc->ops;
+		struct norc_task_ctx ctx = {
+			.struct_size = sizeof(ctx), .instance_id = id, .task_id = ri.task_id,
+			.task_name = ri.task_name, .fire_time_us = ri.fire_time_us,
+			.params = params, .log_path = ri.log_path, .tmp_dir = ex->cfg->tmp_dir,
+			.timeout_s = ri.timeout_s, .attempt = ri.attempt,
+		};
+		if (fd >= 0)
+			task_line(fd, "Starting %s.", label);
+		if (p->desc->flags & NORC_TASK_INCHILD) {
+			snprintf(err, sizeof(err), "in-child task plugins are not supported yet");
+		} else if (ops->prepare(p->state, &ctx, &plan, err, sizeof(err)) == NORC_OK) {
+			planned = true;
+			if (plan.preamble && write(fd, plan.preamble, strlen(plan.preamble)) < 0)
+				NORC_WARN("%s: cannot write its log: %s", label, strerror(errno));
+			char **env = build_env(&ri, ex->cfg, plan.envp);
+			struct norc_spawn_req req = {
+				.argv = plan.argv, .envp = env,
+				.cwd = plan.cwd ? plan.cwd : ex->cfg->tmp_dir, .log_fd = fd,
+				.nice = ri.nice,
+			};
+			pid_t pid;
+			if (norc_spawn(&req, &pid, err, sizeof(err)) == NORC_OK) {
+				*r = (struct run){
+					.used = true, .pid = pid, .log_fd = fd, .instance_id = id,
+					.label = label,
+					.deadline_us = ri.timeout_s
+							       ? norc_clock_mono_us() +
+									 ri.timeout_s * NORC_US_PER_SEC
+							       : 0,
+				};
+				ex->running++;
+				label = NULL;
+				fd = -1;
+				err[0] = '\0';
+			}
+			free_strv(env);
+		}
+		if (planned)
+			ops->plan_free(p->state, &plan);
+	}
+	if (err[0]) {
+		NORC_ERROR("%s could not start: %s", label, err);
+		if (fd >= 0) {
+			task_line(fd, "Task could not start: %s", err);
+			task_line(fd, "Task ended with status ERROR.");
+		}
+		norc_instance_finish(ex->db, id, NORC_ST_ERROR, -1, 0);
+	}
+	if (fd >= 0)
+		close(fd);
+	norc_params_free(params);
+	free(label);
+	norc_run_info_free(&ri);
+}
+
+/* Pop and claim while there are free slots. true when something was found. */
+static bool fill_slots(struct executor *ex)
+{
+	bool found = false;
+	while (ex->running < ex->concurrency) {
+		char err[512] = "";
+		int64_t id = 0;
+		bool won = false;
+		int rc = norc_db_begin_write(ex->db);
+		if (rc == NORC_OK)
+			rc = ex->q->ops->pop(ex->q->h, &id, err, sizeof(err));
+		if (rc == NORC_OK)
+			rc = norc_instance_claim(ex->db, id, ex->id, &won);
+		if (rc == NORC_OK)
+			rc = norc_db_commit(ex->db);
+		else
+			norc_db_rollback(ex->db);
+		if (rc == NORC_EAGAIN)
+			break;
+		if (rc == NORC_EBUSY)
+			continue; /* lost a race for the head item: try the next */
+		if (rc != NORC_OK) {
+			NORC_ERROR("queue %s: pop failed: %s", ex->q->name,
+				   err[0] ? err : norc_db_errmsg(ex->db));
+			break;
+		}
+		found = true;
+		if (!won) {
+			NORC_INFO("Instance #%" PRId64 " was claimed elsewhere; skipping it.", id);
+			continue;
+		}
+		for (int i = 0; i < ex->concurrency; i++)
+			if (!ex->runs[i].used) {
+				start_run(ex, &ex->runs[i], id);
+				break;
+			}
+	}
+	return found;
+}
+
+static void finish_run(struct executor *ex, struct run *r, int wstatus)
+{
+	int status, code = -1, sig = 0;
+	if (WIFEXITED(wstatus)) {
+		code = WEXITSTATUS(wstatus);
+		status = code == 0 ? NORC_ST_SUCCESS : NORC_ST_FAILURE;
+		if (code == 126 || code == 127)
+			task_line(r->log_fd, "Invalid command: exit %d means the command was %s.", code,
+				  code == 127 ? "not found" : "found but could not be run");
+	} else {
+		sig = WTERMSIG(wstatus);
+		status = NORC_ST_FAILURE;
+	}
+	if (r->timed_out)
+		status = NORC_ST_TIMEDOUT;
+	else if (r->interrupted)
+		status = NORC_ST_INTERRUPTED;
+	/* nothing the task started may outlive it: kill what is left of its group */
+	norc_spawn_kill_group(r->pid, SIGKILL);
+	task_line(r->log_fd, "Task ended with status %s.", norc_status_name(status));
+	close(r->log_fd);
+	if (norc_instance_finish(ex->db, r->instance_id, status, code, sig) != NORC_OK)
+		NORC_ERROR("%s: cannot record its end: %s", r->label, norc_db_errmsg(ex->db));
+	NORC_INFO("%s ended with status %s.", r->label, norc_status_name(status));
+	free(r->label);
+	*r = (struct run){0};
+	ex->running--;
+}
+
+static void reap(struct executor *ex)
+{
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid <= 0)
+			return;
+		for (int i = 0; i < ex->concurrency; i++)
+			if (ex->runs[i].used && ex->runs[i].pid == pid) {
+				finish_run(ex, &ex->runs[i], st);
+				break;
+			}
+		/* other pids: orphaned descendants reparented to us (subreaper) */
+	}
+}
+
+static void check_timeouts(struct executor *ex, int64_t mono)
+{
+	for (int i = 0; i < ex->concurrency; i++) {
+		struct run *r = &ex->runs[i];
+		if (!r->used)
+			continue;
+		if (r->deadline_us && !r->timed_out && mono >= r->deadline_us) {
+			r->timed_out = true;
+			r->kill_at_us = mono + KILL_GRACE_US;
+			task_line(r->log_fd, "Task timed out!");
+			NORC_INFO("%s timed out; sending SIGTERM to its process group.", r->label);
+			norc_spawn_kill_group(r->pid, SIGTERM);
+		} else if (r->kill_at_us && mono >= r->kill_at_us) {
+			r->kill_at_us = 0;
+			NORC_INFO("%s still running after the grace period; SIGKILL.", r->label);
+			norc_spawn_kill_group(r->pid, SIGKILL);
+		}
+	}
+}
+
+static void kill_all(struct executor *ex)
+{
+	int64_t mono = norc_clock_mono_us();
+	for (int i = 0; i < ex->concurrency; i++) {
+		struct run *r = &ex->runs[i];
+		if (!r->used || r->interrupted)
+			continue;
+		r->interrupted = true;
+		r->kill_at_us = mono + KILL_GRACE_US;
+		NORC_INFO("Killing process for %s.", r->label);
+		task_line(r->log_fd, "Interrupt signal received!");
+		norc_spawn_kill_group(r->pid, SIGTERM);
+	}
+}
+
+static int64_t next_wake(const struct executor *ex, int64_t mono)
+{
+	int64_t t = ex->next_beat_us;
+	if (ex->status == NORC_ST_RUNNING && ex->running < ex->concurrency && ex->next_poll_us < t)
+		t = ex->next_poll_us;
+	for (int i = 0; i < ex->concurrency; i++) {
+		const struct run *r = &ex->runs[i];
+		if (r->used && r->deadline_us && !r->timed_out && r->deadline_us < t)
+			t = r->deadline_us;
+		if (r->used && r->kill_at_us && r->kill_at_us < t)
+			t = r->kill_at_us;
+	}
+	return t > mono ? t - mono : 0;
+}
+
+static int run_loop(struct executor *ex)
+{
+	ex->next_poll_us = ex->next_beat_us = norc_clock_mono_us();
+	ex->poll_interval_us = POLL_MIN_US;
+	for (;;) {
+		int64_t mono = norc_clock_mono_us();
+		if (mono >= ex->next_beat_us) {
+			int req = 0;
+			if (norc_daemon_heartbeat(ex->db, ex->id, ex->status, &req) != NORC_OK)
+				NORC_WARN("heartbeat failed: %s", norc_db_errmsg(ex->db));
+			ex->next_beat_us = mono + ex->cfg->heartbeat_s * NORC_US_PER_SEC;
+		}
+		if (ex->status == NORC_ST_RUNNING && mono >= ex->next_poll_us) {
+			bool found = fill_slots(ex);
+			ex->poll_interval_us = found ? POLL_MIN_US
+						     : (ex->poll_interval_us * 2 > POLL_MAX_US
+								? POLL_MAX_US
+								: ex->poll_interval_us * 2);
+			ex->next_poll_us = norc_clock_mono_us() + ex->poll_interval_us;
+		}
+		check_timeouts(ex, norc_clock_mono_us());
+		if (ex->status != NORC_ST_RUNNING && ex->running == 0)
+			return ex->status == NORC_ST_STOPPING ? NORC_ST_ENDED : NORC_ST_KILLED;
+		int64_t wait = next_wake(ex, norc_clock_mono_us());
+		struct timespec ts = {.tv_sec = wait / NORC_US_PER_SEC,
+				      .tv_nsec = (wait % NORC_US_PER_SEC) * 1000};
+		struct pollfd pfd = {.fd = ex->sigfd, .events = POLLIN};
+		int n = ppoll(&pfd, 1, &ts, NULL);
+		if (n < 0 && errno != EINTR) {
+			NORC_ERROR("ppoll: %s", strerror(errno));
+			return NORC_ST_ERROR;
+		}
+		if (n <= 0)
+			continue;
+		struct signalfd_siginfo si;
+		while (read(ex->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo == SIGCHLD) {
+				reap(ex);
+			} else if (si.ssi_signo == SIGINT && ex->status == NORC_ST_RUNNING) {
+				NORC_INFO("Signal 'SIGINT' received! Stopping once %d running "
+					  "instance(s) end.", ex->running);
+				ex->status = NORC_ST_STOPPING;
+				norc_daemon_heartbeat(ex->db, ex->id, ex->status, &(int){0});
+			} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+				NORC_INFO("Signal '%s' received! Killing %d running instance(s).",
+					  si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT", ex->running);
+				ex->status = NORC_ST_KILLED;
+				kill_all(ex);
+			}
+		}
+		reap(ex); /* a SIGCHLD may have been merged with another signal */
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {{"concurrency", required_argument, NULL, 'c'},
+					   {"create-queue", no_argument, NULL, 'q'},
+					   {"echo", no_argument, NULL, 'e'},
+					   {"debug", no_argument, NULL, 'd'},
+					   {"config", required_argument, NULL, 'C'},
+					   {"help", no_argument, NULL, 'h'},
+					   {0}};
+	const char *config = NULL;
+	long conc = 0;
+	bool create = false, echo = false, debug = false;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "c:qedC:h", lo, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'c':
+			conc = strtol(optarg, &end, 10);
+			if (*end || conc < 1 || conc > 4096) {
+				fprintf(stderr, "norc_executor: error: -c '%s': give 1..4096 slots\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'q': create = true; break;
+		case 'e': echo = true; break;
+		case 'd': debug = true; break;
+		case 'C': config = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default:
+			fprintf(stderr, "norc_executor: error: unknown option or missing value: %s "
+				"(see --help)\n", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind + 1 != argc || conc == 0) {
+		fprintf(stderr, "norc_executor: error: give one QUEUE and -c N (see --help)\n");
+		return 2;
+	}
+	const char *qname = argv[optind];
+	norc_log_setup(stderr, NORC_LOG_PLAIN, debug ? NORC_LOG_DEBUG : NORC_LOG_INFO, false);
+
+	struct executor ex = {.concurrency = (int)conc, .status = NORC_ST_RUNNING, .sigfd = -1};
+	char err[512], *pw = NULL;
+	struct norc_db_config dc;
+	int64_t qid = 0;
+	int rc = norc_config_load(norc_config_pick(config), &ex.cfg, err, sizeof(err));
+	if (rc == NORC_OK)
+		rc = norc_config_db(ex.cfg, &dc, &pw, err, sizeof(err));
+	if (rc == NORC_OK)
+		rc = norc_db_open(&dc, &ex.db, err, sizeof(err));
+	free(pw);
+	if (rc == NORC_OK)
+		rc = norc_schema_check(ex.db, err, sizeof(err));
+	if (rc == NORC_OK) {
+		norc_host_set_db(ex.db);
+		norc_plugin_load_all(ex.cfg);
+		rc = norc_model_queue_find(ex.db, qname, &qid, err, sizeof(err));
+		if (rc == NORC_ENOTFOUND && create)
+			rc = norc_model_queue_add(ex.db, qname, "DBQueue", "{}", &qid, err, sizeof(err));
+		else if (rc == NORC_ENOTFOUND)
+			snprintf(err + strlen(err), sizeof(err) - strlen(err),
+				 "; or pass -q to create it as a DBQueue");
+	}
+	if (rc == NORC_OK)
+		rc = norc_queue_open(ex.db, qid, &ex.q, err, sizeof(err));
+	if (rc == NORC_OK)
+		rc = norc_daemon_register(ex.db, "executor", qid, ex.concurrency, &ex.id);
+	if (rc != NORC_OK) {
+		fprintf(stderr, "norc_executor: error: %s\n", err[0] ? err : norc_db_errmsg(ex.db));
+		norc_db_close(ex.db);
+		norc_config_free(ex.cfg);
+		return 1;
+	}
+	char *rel = norc_xasprintf("executors/executor-%" PRId64, ex.id);
+	char *abs = NULL;
+	int lfd = open_log(ex.cfg, rel, &abs);
+	free(rel);
+	if (lfd < 0 || !(ex.log = fdopen(lfd, "a"))) {
+		fprintf(stderr, "norc_executor: error: cannot open log %s: %s; check log_dir\n", abs,
+			strerror(errno));
+		norc_daemon_end(ex.db, ex.id, NORC_ST_ERROR);
+		return 1;
+	}
+	free(abs);
+	norc_log_setup(ex.log, NORC_LOG_STAMPED, debug ? NORC_LOG_DEBUG : NORC_LOG_INFO, echo);
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigaction(SIGPIPE, &(struct sigaction){.sa_handler = SIG_IGN}, NULL);
+	ex.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (norc_spawn_become_subreaper() != NORC_OK)
+		NORC_WARN("cannot become a child subreaper: %s", strerror(errno));
+	ex.runs = norc_xcalloc((size_t)ex.concurrency, sizeof(struct run));
+	NORC_INFO("<Executor #%" PRId64 "> on queue %s with %d slot(s) initialized; starting...",
+		  ex.id, qname, ex.concurrency);
+	int final = run_loop(&ex);
+	NORC_INFO("Shutting down...");
+	norc_daemon_end(ex.db, ex.id, final);
+	NORC_INFO("<Executor #%" PRId64 "> has been shut down successfully (%s).", ex.id,
+		  norc_status_name(final));
+	free(ex.runs);
+	norc_queue_close(ex.q);
+	norc_plugin_unload_all();
+	norc_db_close(ex.db);
+	norc_config_free(ex.cfg);
+	fclose(ex.log);
+	close(ex.sigfd);
+	return final == NORC_ST_ERROR ? 1 : 0;
+}

@@ -1,0 +1,35 @@
+/*
+ * spawn.h - starting a task's process the way the house style requires.
+ *
+ * Everything is prepared in the parent (argv, envp, log fd); the forked child only makes
+ * async-signal-safe calls: setsid (its own session and process group), default signal mask
+ * and dispositions, /dev/null on stdin, the log on stdout and stderr, nice, every other fd
+ * closed, chdir, then execve (or the plugin's run_child, then _exit). An exec failure is
+ * reported through a close-on-exec pipe, so the parent knows at once and says why.
+ */
+#ifndef NORC_SPAWN_H
+#define NORC_SPAWN_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct norc_spawn_req {
+	char *const *argv; /* exec mode; borrowed */
+	char *const *envp; /* borrowed */
+	const char *cwd;   /* NULL: stay */
+	int log_fd;        /* becomes stdout and stderr */
+	int nice;
+	/* in-child mode (argv NULL): called in the child; its return value is the exit code */
+	int (*run_child)(void *arg);
+	void *arg;
+};
+
+/* Fork and start. *pid is the child (also its process group id). On an exec failure the
+ * child is reaped here and NORC_EIO is returned with err saying why. */
+int norc_spawn(const struct norc_spawn_req *req, pid_t *pid, char *err, size_t errlen);
+/* Signal the whole process group of a spawned child. NORC_OK, or NORC_ENOTFOUND if gone. */
+int norc_spawn_kill_group(pid_t pgid, int sig);
+/* Make this process a child subreaper (orphaned descendants are reparented to it). */
+int norc_spawn_become_subreaper(void);
+
+#endif
