@@ -6,8 +6,20 @@
 #include "model.h"
 #include "status.h"
 
+#include "host.h"
+#include "mem.h"
+#include "plugin.h"
+#include "schema.h"
+
 #include <norc/version.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int norc_daemon_register(struct norc_db *db, const char *kind, int64_t queue_id, int concurrency,
@@ -51,4 +63,68 @@ int norc_daemon_end(struct norc_db *db, int64_t id, int status)
 	return norc_model_exec(db,
 			       "UPDATE daemons SET status = ?, heartbeat = ?, ended = ? WHERE id = ?",
 			       a, 4, NULL);
+}
+
+int norc_daemon_open(const char *prog, const char *config_path, struct norc_config **cfg,
+		     struct norc_db **db)
+{
+	char err[512] = "", *pw = NULL;
+	struct norc_db_config dc;
+	*db = NULL;
+	int rc = norc_config_load(norc_config_pick(config_path), cfg, err, sizeof(err));
+	if (rc == NORC_OK)
+		rc = norc_config_db(*cfg, &dc, &pw, err, sizeof(err));
+	if (rc == NORC_OK)
+		rc = norc_db_open(&dc, db, err, sizeof(err));
+	free(pw);
+	if (rc == NORC_OK)
+		rc = norc_schema_check(*db, err, sizeof(err));
+	if (rc != NORC_OK) {
+		fprintf(stderr, "%s: error: %s\n", prog, err);
+		norc_db_close(*db);
+		norc_config_free(*cfg);
+		*db = NULL;
+		*cfg = NULL;
+		return rc;
+	}
+	norc_host_set_db(*db);
+	norc_plugin_load_all(*cfg);
+	return NORC_OK;
+}
+
+int norc_daemon_open_file(const struct norc_config *cfg, const char *rel, char **abs_out)
+{
+	char *abs = norc_xasprintf("%s/%s", cfg->log_dir, rel);
+	int fd = -1, ok = 1;
+	for (char *s = abs + 1; *s && ok; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(abs, 0755) != 0 && errno != EEXIST)
+			ok = 0;
+		*s = '/';
+	}
+	if (ok)
+		fd = open(abs, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (abs_out)
+		*abs_out = abs;
+	else
+		free(abs);
+	return fd;
+}
+
+int norc_daemon_signalfd(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	struct sigaction ign;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &ign, NULL);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }

@@ -8,9 +8,11 @@
 #ifndef NORC_DAEMON_H
 #define NORC_DAEMON_H
 
+#include "config.h"
 #include "db.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* Insert the row (status RUNNING, started = heartbeat = now). */
 int norc_daemon_register(struct norc_db *db, const char *kind, int64_t queue_id, int concurrency,
@@ -19,5 +21,18 @@ int norc_daemon_register(struct norc_db *db, const char *kind, int64_t queue_id,
 int norc_daemon_heartbeat(struct norc_db *db, int64_t id, int status, int *request);
 /* Final status and ended = now. */
 int norc_daemon_end(struct norc_db *db, int64_t id, int status);
+
+/* Program start-up shared by the daemons: load the config (path may be NULL), open the
+ * database, refuse a wrong schema, hand the connection to plugins, load plugins. On failure
+ * prints "PROG: error: ..." and returns non-zero; on success the caller frees *cfg and
+ * closes *db. */
+int norc_daemon_open(const char *prog, const char *config_path, struct norc_config **cfg,
+		     struct norc_db **db);
+/* Create the folders of log_dir/rel and open it for appending (fd, O_CLOEXEC); -1 on error
+ * with errno set. *abs_out (may be NULL) gets the absolute path; caller frees. */
+int norc_daemon_open_file(const struct norc_config *cfg, const char *rel, char **abs_out);
+/* Block SIGCHLD, SIGINT, SIGTERM and SIGHUP, ignore SIGPIPE, and return a signalfd for
+ * them (CLOEXEC, non-blocking); -1 on error. */
+int norc_daemon_signalfd(void);
 
 #endif

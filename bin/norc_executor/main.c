@@ -89,35 +89,9 @@ static void usage(FILE *out)
 		"SIGINT stops after the running instances end; SIGTERM kills them.\n");
 }
 
-static int mkdirs_for(const char *file)
-{
-	char *p = norc_xstrdup(file);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-			free(p);
-			return -1;
-		}
-		*s = '/';
-	}
-	free(p);
-	return 0;
-}
-
-/* Open (append) a log file under log_dir, creating its folders. */
 static int open_log(const struct norc_config *cfg, const char *rel, char **abs_out)
 {
-	char *abs = norc_xasprintf("%s/%s", cfg->log_dir, rel);
-	int fd = -1;
-	if (mkdirs_for(abs) == 0)
-		fd = open(abs, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (abs_out)
-		*abs_out = abs;
-	else
-		free(abs);
-	return fd;
+	return norc_daemon_open_file(cfg, rel, abs_out);
 }
 
 /* One stamped line into a task's log. */
@@ -482,20 +456,12 @@ int main(int argc, char **argv)
 	norc_log_setup(stderr, NORC_LOG_PLAIN, debug ? NORC_LOG_DEBUG : NORC_LOG_INFO, false);
 
 	struct executor ex = {.concurrency = (int)conc, .status = NORC_ST_RUNNING, .sigfd = -1};
-	char err[512], *pw = NULL;
-	struct norc_db_config dc;
+	char err[512] = "";
 	int64_t qid = 0;
-	int rc = norc_config_load(norc_config_pick(config), &ex.cfg, err, sizeof(err));
-	if (rc == NORC_OK)
-		rc = norc_config_db(ex.cfg, &dc, &pw, err, sizeof(err));
-	if (rc == NORC_OK)
-		rc = norc_db_open(&dc, &ex.db, err, sizeof(err));
-	free(pw);
-	if (rc == NORC_OK)
-		rc = norc_schema_check(ex.db, err, sizeof(err));
-	if (rc == NORC_OK) {
-		norc_host_set_db(ex.db);
-		norc_plugin_load_all(ex.cfg);
+	if (norc_daemon_open("norc_executor", config, &ex.cfg, &ex.db) != NORC_OK)
+		return 1;
+	int rc = NORC_OK;
+	{
 		rc = norc_model_queue_find(ex.db, qname, &qid, err, sizeof(err));
 		if (rc == NORC_ENOTFOUND && create)
 			rc = norc_model_queue_add(ex.db, qname, "DBQueue", "{}", &qid, err, sizeof(err));
@@ -526,15 +492,7 @@ int main(int argc, char **argv)
 	free(abs);
 	norc_log_setup(ex.log, NORC_LOG_STAMPED, debug ? NORC_LOG_DEBUG : NORC_LOG_INFO, echo);
 
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	sigaction(SIGPIPE, &(struct sigaction){.sa_handler = SIG_IGN}, NULL);
-	ex.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	ex.sigfd = norc_daemon_signalfd();
 	if (norc_spawn_become_subreaper() != NORC_OK)
 		NORC_WARN("cannot become a child subreaper: %s", strerror(errno));
 	ex.runs = norc_xcalloc((size_t)ex.concurrency, sizeof(struct run));
