@@ -3,6 +3,7 @@
  */
 #include "cli.h"
 #include "clock.h"
+#include "doorbell.h"
 #include "instance.h"
 #include "model.h"
 #include "queue.h"
@@ -54,6 +55,7 @@ int norc_cmd_run(struct norc_cli *cli, int argc, char **argv)
 	norc_queue_close(q);
 	if (rc != NORC_OK)
 		return norc_cli_fail("run %s: %s", argv[optind], err[0] ? err : norc_db_errmsg(cli->db));
+	norc_doorbell_ring(cli->cfg, queue_id);
 	if (cli->json)
 		printf("{\"id\": %" PRId64 "}\n", id);
 	else

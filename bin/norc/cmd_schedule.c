@@ -3,6 +3,7 @@
  */
 #include "clock.h"
 #include "cli.h"
+#include "doorbell.h"
 #include "model.h"
 #include "table.h"
 
@@ -78,6 +79,7 @@ static int schedule_add(struct norc_cli *cli, int argc, char **argv)
 	    norc_model_queue_find(cli->db, queue, &d.queue_id, err, sizeof(err)) != NORC_OK ||
 	    norc_model_schedule_add(cli->db, &d, &id, err, sizeof(err)) != NORC_OK)
 		return norc_cli_fail("schedule for %s: %s", argv[optind], err);
+	norc_doorbell_ring(cli->cfg, 0); /* schedulers on this host claim it now */
 	char when[40];
 	norc_clock_format(d.start_us, when, sizeof(when));
 	if (cli->json)
@@ -146,6 +148,7 @@ static int schedule_rm(struct norc_cli *cli, int argc, char **argv)
 	char err[512];
 	if (norc_model_schedule_rm(cli->db, id, err, sizeof(err)) != NORC_OK)
 		return norc_cli_fail("%s", err);
+	norc_doorbell_ring(cli->cfg, 0);
 	if (!cli->json)
 		printf("schedule %lld removed\n", id);
 	return NORC_EXIT_OK;

@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "config.h"
 #include "daemon.h"
+#include "doorbell.h"
 #include "db.h"
 #include "host.h"
 #include "instance.h"
@@ -72,6 +73,7 @@ struct executor {
 	int concurrency, running, status;
 	struct run *runs;
 	int sigfd;
+	int bell; /* doorbell socket, -1 when polling only */
 	int64_t poll_interval_us, next_poll_us, next_beat_us;
 	FILE *log;
 };
@@ -384,14 +386,20 @@ static int run_loop(struct executor *ex)
 		int64_t wait = next_wake(ex, norc_clock_mono_us());
 		struct timespec ts = {.tv_sec = wait / NORC_US_PER_SEC,
 				      .tv_nsec = (wait % NORC_US_PER_SEC) * 1000};
-		struct pollfd pfd = {.fd = ex->sigfd, .events = POLLIN};
-		int n = ppoll(&pfd, 1, &ts, NULL);
+		struct pollfd pfd[2] = {{.fd = ex->sigfd, .events = POLLIN},
+					{.fd = ex->bell, .events = POLLIN}};
+		int n = ppoll(pfd, ex->bell >= 0 ? 2 : 1, &ts, NULL);
 		if (n < 0 && errno != EINTR) {
 			NORC_ERROR("ppoll: %s", strerror(errno));
 			return NORC_ST_ERROR;
 		}
 		if (n <= 0)
 			continue;
+		if (ex->bell >= 0 && (pfd[1].revents & POLLIN)) {
+			norc_doorbell_drain(ex->bell);
+			ex->next_poll_us = 0; /* new work was pushed on this host: look now */
+			ex->poll_interval_us = POLL_MIN_US;
+		}
 		struct signalfd_siginfo si;
 		while (read(ex->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			if (si.ssi_signo == SIGCHLD) {
@@ -455,7 +463,8 @@ int main(int argc, char **argv)
 	const char *qname = argv[optind];
 	norc_log_setup(stderr, NORC_LOG_PLAIN, debug ? NORC_LOG_DEBUG : NORC_LOG_INFO, false);
 
-	struct executor ex = {.concurrency = (int)conc, .status = NORC_ST_RUNNING, .sigfd = -1};
+	struct executor ex = {.concurrency = (int)conc, .status = NORC_ST_RUNNING, .sigfd = -1,
+			      .bell = -1};
 	char err[512] = "";
 	int64_t qid = 0;
 	if (norc_daemon_open("norc_executor", config, &ex.cfg, &ex.db) != NORC_OK)
@@ -493,6 +502,8 @@ int main(int argc, char **argv)
 	norc_log_setup(ex.log, NORC_LOG_STAMPED, debug ? NORC_LOG_DEBUG : NORC_LOG_INFO, echo);
 
 	ex.sigfd = norc_daemon_signalfd();
+	char *bell_path = NULL;
+	norc_doorbell_open(ex.cfg, qid, &ex.bell, &bell_path);
 	if (norc_spawn_become_subreaper() != NORC_OK)
 		NORC_WARN("cannot become a child subreaper: %s", strerror(errno));
 	ex.runs = norc_xcalloc((size_t)ex.concurrency, sizeof(struct run));
@@ -503,6 +514,7 @@ int main(int argc, char **argv)
 	norc_daemon_end(ex.db, ex.id, final);
 	NORC_INFO("<Executor #%" PRId64 "> has been shut down successfully (%s).", ex.id,
 		  norc_status_name(final));
+	norc_doorbell_close(ex.bell, bell_path);
 	free(ex.runs);
 	norc_queue_close(ex.q);
 	norc_plugin_unload_all();

@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "config.h"
 #include "daemon.h"
+#include "doorbell.h"
 #include "db.h"
 #include "instance.h"
 #include "log.h"
@@ -57,6 +58,7 @@ struct scheduler {
 	struct norc_queue_handle **queues; /* opened on first use */
 	size_t nq;
 	int64_t next_beat_us; /* monotonic */
+	int bell;             /* doorbell (queue id 0), -1 when polling only */
 };
 
 /* ---- min-heap by next_fire ---- */
@@ -289,6 +291,7 @@ static void fire(struct scheduler *s)
 		return;
 	}
 	if (inst) {
+		norc_doorbell_ring(s->cfg, x.queue_id);
 		struct norc_run_info ri;
 		if (norc_instance_load(s->db, inst, &ri) == NORC_OK) {
 			NORC_INFO("Enqueuing <Instance #%" PRId64 " of %s %s>.", inst, ri.task_type,
@@ -340,8 +343,13 @@ static int run_loop(struct scheduler *s, int sigfd)
 			wait = 0;
 		struct timespec ts = {.tv_sec = wait / NORC_US_PER_SEC,
 				      .tv_nsec = (wait % NORC_US_PER_SEC) * 1000};
-		struct pollfd pfd = {.fd = sigfd, .events = POLLIN};
-		int n = ppoll(&pfd, 1, &ts, NULL);
+		struct pollfd pfd[2] = {{.fd = sigfd, .events = POLLIN},
+					{.fd = s->bell, .events = POLLIN}};
+		int n = ppoll(pfd, s->bell >= 0 ? 2 : 1, &ts, NULL);
+		if (n > 0 && s->bell >= 0 && (pfd[1].revents & POLLIN)) {
+			norc_doorbell_drain(s->bell);
+			s->next_beat_us = 0; /* schedules changed on this host: claim now */
+		}
 		if (n < 0 && errno != EINTR) {
 			NORC_ERROR("ppoll: %s", strerror(errno));
 			return NORC_ST_ERROR;
@@ -396,7 +404,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	norc_log_setup(stderr, NORC_LOG_PLAIN, debug ? NORC_LOG_DEBUG : NORC_LOG_INFO, false);
-	struct scheduler s = {.status = NORC_ST_RUNNING};
+	struct scheduler s = {.status = NORC_ST_RUNNING, .bell = -1};
 	if (norc_daemon_open("norc_scheduler", config, &s.cfg, &s.db) != NORC_OK)
 		return 1;
 	if (norc_daemon_register(s.db, "scheduler", 0, 0, &s.id) != NORC_OK) {
@@ -416,9 +424,12 @@ int main(int argc, char **argv)
 	free(abs);
 	norc_log_setup(log, NORC_LOG_STAMPED, debug ? NORC_LOG_DEBUG : NORC_LOG_INFO, echo);
 	int sigfd = norc_daemon_signalfd();
+	char *bell_path = NULL;
+	norc_doorbell_open(s.cfg, 0, &s.bell, &bell_path);
 	NORC_INFO("<Scheduler #%" PRId64 "> initialized; starting...", s.id);
 	int final = run_loop(&s, sigfd);
 	NORC_INFO("Shutting down...");
+	norc_doorbell_close(s.bell, bell_path);
 	release_all(&s);
 	norc_daemon_end(s.db, s.id, final);
 	NORC_INFO("<Scheduler #%" PRId64 "> has been shut down successfully (%s).", s.id,

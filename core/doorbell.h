@@ -1,0 +1,30 @@
+/*
+ * doorbell.h - a local wake-up for executors, so new work starts at once instead of at the
+ * next poll.
+ *
+ * Each executor binds a unix datagram socket tmp_dir/doorbell/q<QUEUE>-<PID>.sock. Whoever
+ * pushes onto a queue on this host (the scheduler, `norc run`) rings every doorbell of that
+ * queue after its commit: one byte, never blocking. Executors on other hosts are not rung;
+ * they find the work at their next poll (at most 1 s). Queue id 0 is the schedulers' bell,
+ * rung by `norc schedule add/rm` so a new schedule is claimed at once, not at the next
+ * heartbeat. A doorbell is an optimisation only:
+ * a missed ring costs latency, never work.
+ */
+#ifndef NORC_DOORBELL_H
+#define NORC_DOORBELL_H
+
+#include "config.h"
+
+#include <stdint.h>
+
+/* Bind this process's doorbell for queue_id; *fd (CLOEXEC, non-blocking) is -1 when it
+ * could not be made (the caller then relies on polling). Caller frees *path and calls
+ * norc_doorbell_close. */
+void norc_doorbell_open(const struct norc_config *cfg, int64_t queue_id, int *fd, char **path);
+void norc_doorbell_close(int fd, char *path); /* unlinks and frees path */
+/* Ring every doorbell of queue_id on this host; stale sockets are removed. */
+void norc_doorbell_ring(const struct norc_config *cfg, int64_t queue_id);
+/* Read and drop pending rings. */
+void norc_doorbell_drain(int fd);
+
+#endif

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# run.sh sqlite|mariadb - tasks really run: norc_scheduler, norc_executor, CommandTask, DBQueue
+# and logs, end to end through the real binaries (issue [run]'s tests).
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+backend=${1:?sqlite|mariadb}
+: "${NORC_BIN:?}"
+bindir=$(dirname "$NORC_BIN")
+conf="$WORK/norc.conf"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  [ "$backend" = mariadb ] && mariadb --no-defaults -S "$MDB_SOCKET" -uroot -e "DROP DATABASE IF EXISTS $dbname" >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+case "$backend" in
+sqlite)
+  printf 'database: { path = "norc.db"; };\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; };\n' >"$conf"
+  sql() { sqlite3 "$WORK/norc.db" "$1"; } ;;
+mariadb)
+  . "${NORC_TEST_MARIADB_ENV:?}"
+  dbname="norc_run_$$"
+  printf 'database: { backend = "mariadb"; socket = "%s"; user = "root"; password = ""; name = "%s"; };\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; };\n' "$MDB_SOCKET" "$dbname" >"$conf"
+  sql() { mariadb --no-defaults -S "$MDB_SOCKET" -uroot -N -B "$dbname" -e "$1"; } ;;
+esac
+export NORC_CONFIG="$conf"
+norc() { "$NORC_BIN" "$@"; }
+# wait_for SECONDS SQL EXPECTED: poll the database until SQL prints EXPECTED.
+wait_for() {
+  local t=$1 q=$2 want=$3 got
+  for _ in $(seq 1 $((t * 10))); do
+    got=$(sql "$q"); [ "$got" = "$want" ] && return 0; sleep 0.1
+  done
+  echo "       waited $t s for [$q] = $want, last value: $got"; return 1
+}
+status_of() { sql "SELECT status FROM instances WHERE id = $1"; }
+
+echo "# backend $backend"
+expect_ok "init" norc init
+expect_ok "queue" norc queue add Q
+"$bindir/norc_executor" Q -c 2 >"$WORK/exec.out" 2>&1 & pids+=($!)
+"$bindir/norc_scheduler" >"$WORK/sched.out" 2>&1 & pids+=($!)
+
+# The original's task tests.
+norc task add Ok --command 'echo "Success!"' >/dev/null
+norc task add Fail --command 'exit 1' >/dev/null
+norc task add Missing --command 'no_such_command_norc' >/dev/null
+norc task add Slow --command "sleep 41.$$ & sleep 42.$$" --timeout 1 >/dev/null
+id_ok=$(norc --json run Ok --queue Q | sed 's/[^0-9]//g')
+id_fail=$(norc --json run Fail --queue Q | sed 's/[^0-9]//g')
+id_missing=$(norc --json run Missing --queue Q | sed 's/[^0-9]//g')
+id_slow=$(norc --json run Slow --queue Q | sed 's/[^0-9]//g')
+wait_for 15 "SELECT COUNT(*) FROM instances WHERE status >= 7" 4 && ok "four ad-hoc instances ended" || bad "instances did not end"
+[ "$(status_of "$id_ok")" = 7 ] && ok "echo is SUCCESS" || bad "echo status $(status_of "$id_ok")"
+[ "$(status_of "$id_fail")" = 13 ] && ok "exit 1 is FAILURE" || bad "exit 1 status $(status_of "$id_fail")"
+[ "$(status_of "$id_missing")" = 13 ] && ok "a missing command is FAILURE" || bad "missing status $(status_of "$id_missing")"
+[ "$(status_of "$id_slow")" = 15 ] && ok "sleep with a 1 s timeout is TIMEDOUT" || bad "slow status $(status_of "$id_slow")"
+sleep 0.3
+pgrep -f "sleep 4[12]\.$$" >/dev/null && bad "a sleep of the timed-out task survived" || ok "nothing the timed-out task started survives (background child included)"
+[ "$(sql "SELECT exit_code FROM instances WHERE id = $id_fail")" = 1 ] && ok "exit code recorded" || bad "exit code not recorded"
+log=$(sql "SELECT log_path FROM instances WHERE id = $id_ok")
+grep -q '^Success!$' "$WORK/log/$log" && grep -q 'Executing command...' "$WORK/log/$log" && grep -q 'Task ended with status SUCCESS.' "$WORK/log/$log" && ok "task log has preamble, output and end line" || bad "task log content"
+log=$(sql "SELECT log_path FROM instances WHERE id = $id_missing")
+grep -q 'Invalid command: exit 127' "$WORK/log/$log" && ok "exit 127 explained in the log" || bad "no invalid-command line"
+
+# The original's scheduler tests.
+norc task add Burst --command true >/dev/null
+norc schedule add Burst --queue Q --period 0 --reps 5 >/dev/null
+wait_for 10 "SELECT COUNT(*) FROM instances i JOIN tasks t ON t.id = i.task_id WHERE t.name = 'Burst' AND i.status = 7" 5 && ok "period 0 with 5 reps gives 5 instances" || bad "period 0 burst"
+norc task add MakeUp --command true >/dev/null
+norc task add NoMakeUp --command true >/dev/null
+norc schedule add MakeUp --queue Q --period 1 --reps 10 --start -10 --make-up >/dev/null
+norc schedule add NoMakeUp --queue Q --period 60 --reps 10 --start -300 >/dev/null
+wait_for 10 "SELECT COUNT(*) FROM instances i JOIN tasks t ON t.id = i.task_id WHERE t.name = 'MakeUp'" 10 && ok "make_up catches up 10 missed runs" || bad "make_up"
+sleep 1
+[ "$(sql "SELECT COUNT(*) FROM instances i JOIN tasks t ON t.id = i.task_id WHERE t.name = 'NoMakeUp'")" = 1 ] && ok "without make_up only one late run fires" || bad "no make_up fired $(sql "SELECT COUNT(*) FROM instances i JOIN tasks t ON t.id = i.task_id WHERE t.name = 'NoMakeUp'") times"
+norc task add Every --command true >/dev/null
+sid=$(norc --json schedule add Every --queue Q --period 1 --reps 0 | sed 's/[^0-9]//g')
+wait_for 10 "SELECT COUNT(*) >= 2 FROM instances WHERE schedule_id = $sid" 1 && ok "a forever schedule fires" || bad "forever schedule"
+expect_ok "schedule rm" norc schedule rm "$sid"
+sleep 2.5
+n1=$(sql "SELECT COUNT(*) FROM instances WHERE schedule_id = $sid"); sleep 2
+n2=$(sql "SELECT COUNT(*) FROM instances WHERE schedule_id = $sid")
+[ "$n1" = "$n2" ] && ok "a removed schedule stops firing" || bad "removed schedule still fires ($n1 -> $n2)"
+[ "$(sql "SELECT COUNT(*) FROM (SELECT schedule_id, fire_time FROM instances WHERE schedule_id IS NOT NULL GROUP BY schedule_id, fire_time HAVING COUNT(*) > 1) d")" = 0 ] && ok "no (schedule, fire time) has two instances" || bad "duplicate fires"
+
+# Two executors on one queue, 200 instances: each ran exactly once.
+"$bindir/norc_executor" Q -c 2 >"$WORK/exec2.out" 2>&1 & pids+=($!)
+norc task add Many --command 'echo "$NORC_INSTANCE_ID" >> '"$WORK"'/many.txt' >/dev/null
+for i in $(seq 1 200); do norc run Many --queue Q >/dev/null; done
+wait_for 90 "SELECT COUNT(*) FROM instances i JOIN tasks t ON t.id = i.task_id WHERE t.name = 'Many' AND i.status = 7" 200 && ok "200 instances ended SUCCESS" || bad "200 instances"
+[ "$(wc -l <"$WORK/many.txt")" = 200 ] && [ "$(sort -u "$WORK/many.txt" | wc -l)" = 200 ] && ok "each of the 200 ran exactly once" || bad "runs: $(wc -l <"$WORK/many.txt") lines, $(sort -u "$WORK/many.txt" | wc -l) distinct"
+[ "$(sql "SELECT COUNT(DISTINCT executor_id) FROM instances i JOIN tasks t ON t.id = i.task_id WHERE t.name = 'Many'")" = 2 ] && ok "both executors took work" || bad "one executor did all the work"
+
+# The original INSTALL walkthrough: 5 instances 5 s apart, all SUCCESS, the seed's log.
+norc queue add DemoQueue >/dev/null
+"$bindir/norc_executor" DemoQueue -c 5 >"$WORK/exec3.out" 2>&1 & pids+=($!)
+norc task add DemoTask --command "echo 'Demo successful!'" >/dev/null
+norc schedule add DemoTask --queue DemoQueue --period 5 --reps 5 >/dev/null
+demo="SELECT COUNT(*) FROM instances i JOIN tasks t ON t.id = i.task_id WHERE t.name = 'DemoTask' AND i.status = 7"
+wait_for 35 "$demo" 5 && ok "walkthrough: 5 instances SUCCESS" || bad "walkthrough"
+gaps=$(sql "SELECT fire_time FROM instances i JOIN tasks t ON t.id = i.task_id WHERE t.name = 'DemoTask' ORDER BY fire_time" |
+       awk 'NR > 1 { printf "%d ", $1 - prev } { prev = $1 }')
+[ "$gaps" = "5000000 5000000 5000000 5000000 " ] && ok "walkthrough: fire times exactly 5 s apart" || bad "walkthrough gaps: $gaps"
+log=$(sql "SELECT log_path FROM instances i JOIN tasks t ON t.id = i.task_id WHERE t.name = 'DemoTask' ORDER BY i.id LIMIT 1")
+pattern='^\[[0-9/]{10} [0-9:]{8}\.[0-9]{6}\] INFO: Starting <Instance #[0-9]+ of CommandTask DemoTask>\.$'
+{ grep -Eq "$pattern" "$WORK/log/$log" && sed -n 2,4p "$WORK/log/$log" | tr '\n' '|' | grep -qx "Executing command...|\$ echo 'Demo successful!'|Demo successful!|" &&
+  grep -Eq 'INFO: Task ended with status SUCCESS\.$' "$WORK/log/$log"; } && ok "walkthrough: the task log reads as in the seed" || { bad "walkthrough log"; cat "$WORK/log/$log"; }
+grep -q "Enqueuing <Instance #[0-9]* of CommandTask DemoTask>." "$WORK"/log/schedulers/scheduler-* && grep -q "Claiming <Schedule #" "$WORK"/log/schedulers/scheduler-* && ok "walkthrough: scheduler log has Claiming and Enqueuing" || bad "scheduler log lines"
+grep -q "<Instance #[0-9]* of CommandTask DemoTask> ended with status SUCCESS." "$WORK"/log/executors/executor-* && ok "walkthrough: executor log has the end line" || bad "executor log line"
+sql "SELECT i.started - i.fire_time FROM instances i JOIN tasks t ON t.id = i.task_id WHERE t.name IN ('DemoTask', 'Every', 'Burst')" >"$WORK/lag.txt"
+echo "# fire lag over $(wc -l <"$WORK/lag.txt") fires: $(sort -n "$WORK/lag.txt" | awk '{ a[NR] = $1 } END { printf "p50 %.1f ms, max %.1f ms", a[int(NR * 0.5) + 1] / 1000, a[NR] / 1000 }')"
+
+# Stopping: SIGINT drains and ends ENDED.
+kill -INT "${pids[@]}"
+wait_for 10 "SELECT COUNT(*) FROM daemons WHERE status = 8" 4 && ok "SIGINT ends all four daemons ENDED" || bad "daemons did not end"
+finish
