@@ -55,6 +55,7 @@ int norc_cmd_init(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_queue(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_task(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_schedule(struct norc_cli *cli, int argc, char **argv);
+int norc_cmd_up(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_run(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_instance(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_plugins(struct norc_cli *cli, int argc, char **argv);

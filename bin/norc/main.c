@@ -27,6 +27,7 @@ static const struct norc_cli_cmd commands[] = {
 	{"queue", norc_cmd_queue, "add, list and remove queues"},
 	{"task", norc_cmd_task, "add, list, show and remove tasks"},
 	{"schedule", norc_cmd_schedule, "add, list and remove schedules"},
+	{"up", norc_cmd_up, "run a single-host Norc in the foreground (scheduler + executors)"},
 	{"run", norc_cmd_run, "enqueue one instance of a task now"},
 	{"instance", norc_cmd_instance, "list and show task instances (runs)"},
 	{"plugins", norc_cmd_plugins, "list loaded plugins, check a plugin file"},
