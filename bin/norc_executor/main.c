@@ -290,6 +290,8 @@ static void finish_run(struct executor *ex, struct run *r, int wstatus)
 	free(r->label);
 	*r = (struct run){0};
 	ex->running--;
+	if (ex->poll_interval_us == POLL_MIN_US)
+		ex->next_poll_us = 0; /* the queue had work at the last look: refill the slot now */
 }
 
 static void reap(struct executor *ex)
