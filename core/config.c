@@ -52,6 +52,8 @@ static const struct opt opts[] = {
 	{"daemon.heartbeat", OPT_INT, F(heartbeat_s), 1, 3600, false, "seconds between heartbeats"},
 	{"daemon.heartbeat_timeout", OPT_INT, F(heartbeat_timeout_s), 2, 86400, false,
 	 "seconds without heartbeat before a daemon counts as dead"},
+	{"daemon.kill_grace", OPT_INT, F(kill_grace_s), 0, 3600, false,
+	 "seconds between SIGTERM and SIGKILL for a task's process group"},
 };
 #undef F
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -246,6 +248,7 @@ static void set_defaults(struct norc_config *c)
 	c->db.connect_timeout_s = 10;
 	c->heartbeat_s = 3;
 	c->heartbeat_timeout_s = 23;
+	c->kill_grace_s = 5;
 }
 
 static int check(struct norc_config *c, char *err, size_t errlen)
@@ -400,6 +403,7 @@ void norc_config_print(const struct norc_config *c, FILE *out, bool json)
 	json_t *dm = json_object();
 	json_object_set_new(dm, "heartbeat", json_integer(c->heartbeat_s));
 	json_object_set_new(dm, "heartbeat_timeout", json_integer(c->heartbeat_timeout_s));
+	json_object_set_new(dm, "kill_grace", json_integer(c->kill_grace_s));
 	json_object_set_new(o, "daemon", dm);
 	if (json) {
 		json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -37,6 +37,7 @@ struct norc_config {
 	size_t n_plugin_dirs;
 	int heartbeat_s;
 	int heartbeat_timeout_s;
+	int kill_grace_s; /* SIGTERM -> SIGKILL delay for timed-out or killed tasks */
 };
 
 /* Which file would be read for an explicit -C value (may be NULL). Borrowed or static. */

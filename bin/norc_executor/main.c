@@ -5,7 +5,7 @@
  * (pop and claim in one short transaction: only the winner of `UPDATE ... WHERE status =
  * CREATED` runs an instance), forks each run (spawn.c: own session and process group, log
  * on stdout/stderr, nice, exec), reaps children on SIGCHLD, enforces timeouts (SIGTERM to the
- * group, then SIGKILL after daemon grace), heartbeats, and never blocks on a child.
+ * group, then SIGKILL after daemon.kill_grace seconds), heartbeats, and never blocks on a child.
  *
  * Waking up for new work: the queue is polled adaptively - every 50 ms right after work was
  * found, backing off by doubling to 1 s while it stays empty - so an idle executor costs one
@@ -52,7 +52,6 @@ extern char **environ;
 
 #define POLL_MIN_US (50 * 1000)
 #define POLL_MAX_US (1000 * 1000)
-#define KILL_GRACE_US (5 * NORC_US_PER_SEC)
 
 struct run {
 	bool used;
@@ -320,7 +319,7 @@ static void check_timeouts(struct executor *ex, int64_t mono)
 			continue;
 		if (r->deadline_us && !r->timed_out && mono >= r->deadline_us) {
 			r->timed_out = true;
-			r->kill_at_us = mono + KILL_GRACE_US;
+			r->kill_at_us = mono + ex->cfg->kill_grace_s * NORC_US_PER_SEC;
 			task_line(r->log_fd, "Task timed out!");
 			NORC_INFO("%s timed out; sending SIGTERM to its process group.", r->label);
 			norc_spawn_kill_group(r->pid, SIGTERM);
@@ -340,7 +339,7 @@ static void kill_all(struct executor *ex)
 		if (!r->used || r->interrupted)
 			continue;
 		r->interrupted = true;
-		r->kill_at_us = mono + KILL_GRACE_US;
+		r->kill_at_us = mono + ex->cfg->kill_grace_s * NORC_US_PER_SEC;
 		NORC_INFO("Killing process for %s.", r->label);
 		task_line(r->log_fd, "Interrupt signal received!");
 		norc_spawn_kill_group(r->pid, SIGTERM);

@@ -16,12 +16,12 @@ cleanup() {
 trap cleanup EXIT
 case "$backend" in
 sqlite)
-  printf 'database: { path = "norc.db"; };\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; };\n' >"$conf"
+  printf 'database: { path = "norc.db"; };\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; kill_grace = 2; };\n' >"$conf"
   sql() { sqlite3 "$WORK/norc.db" "$1"; } ;;
 mariadb)
   . "${NORC_TEST_MARIADB_ENV:?}"
   dbname="norc_run_$$"
-  printf 'database: { backend = "mariadb"; socket = "%s"; user = "root"; password = ""; name = "%s"; };\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; };\n' "$MDB_SOCKET" "$dbname" >"$conf"
+  printf 'database: { backend = "mariadb"; socket = "%s"; user = "root"; password = ""; name = "%s"; };\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; kill_grace = 2; };\n' "$MDB_SOCKET" "$dbname" >"$conf"
   sql() { mariadb --no-defaults -S "$MDB_SOCKET" -uroot -N -B "$dbname" -e "$1"; } ;;
 esac
 export NORC_CONFIG="$conf"
@@ -111,6 +111,19 @@ grep -q "Enqueuing <Instance #[0-9]* of CommandTask DemoTask>." "$WORK"/log/sche
 grep -q "<Instance #[0-9]* of CommandTask DemoTask> ended with status SUCCESS." "$WORK"/log/executors/executor-* && ok "walkthrough: executor log has the end line" || bad "executor log line"
 sql "SELECT i.started - i.fire_time FROM instances i JOIN tasks t ON t.id = i.task_id WHERE t.name IN ('DemoTask', 'Every', 'Burst')" >"$WORK/lag.txt"
 echo "# fire lag over $(wc -l <"$WORK/lag.txt") fires: $(sort -n "$WORK/lag.txt" | awk '{ a[NR] = $1 } END { printf "p50 %.1f ms, max %.1f ms", a[int(NR * 0.5) + 1] / 1000, a[NR] / 1000 }')"
+
+# SIGTERM kills: the running instance is INTERRUPTED, its processes are gone, the executor
+# ends KILLED.
+norc queue add K >/dev/null
+"$bindir/norc_executor" K -c 1 >"$WORK/exec4.out" 2>&1 & kpid=$!
+norc task add Long --command "trap '' TERM; sleep 43.$$" >/dev/null
+lid=$(norc --json run Long --queue K | sed 's/[^0-9]//g')
+wait_for 10 "SELECT status FROM instances WHERE id = $lid" 2 && ok "long task RUNNING" || bad "long task did not start"
+kill -TERM "$kpid"
+wait_for 10 "SELECT status FROM instances WHERE id = $lid" 16 && ok "SIGTERM: running instance INTERRUPTED (after the grace period, as it ignores SIGTERM)" || bad "not INTERRUPTED"
+wait "$kpid" 2>/dev/null
+pgrep -f "sleep 43\.$$" >/dev/null && bad "the killed task's process survived" || ok "the killed task's processes are gone"
+[ "$(sql "SELECT status FROM daemons WHERE pid = $kpid")" = 9 ] && ok "the executor ended KILLED" || bad "executor status $(sql "SELECT status FROM daemons WHERE pid = $kpid")"
 
 # Stopping: SIGINT drains and ends ENDED.
 kill -INT "${pids[@]}"
