@@ -226,7 +226,8 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 static bool fill_slots(struct executor *ex)
 {
 	bool found = false;
-	while (ex->running < ex->concurrency) {
+	int busy = 0;
+	while (ex->running < ex->concurrency && busy < 3) {
 		char err[512] = "";
 		int64_t id = 0;
 		bool won = false;
@@ -241,8 +242,10 @@ static bool fill_slots(struct executor *ex)
 			norc_db_rollback(ex->db);
 		if (rc == NORC_EAGAIN)
 			break;
-		if (rc == NORC_EBUSY)
-			continue; /* lost a race for the head item: try the next */
+		if (rc == NORC_EBUSY) {
+			busy++; /* lost a race for the head item, or the database is locked */
+			continue;
+		}
 		if (rc != NORC_OK) {
 			NORC_ERROR("queue %s: pop failed: %s", ex->q->name,
 				   err[0] ? err : norc_db_errmsg(ex->db));

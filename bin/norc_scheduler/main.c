@@ -43,6 +43,7 @@
 #define CLAIM_BATCH 1000
 
 struct sched {
+	int64_t due; /* heap key: next_fire, or a later retry time after a failed fire */
 	int64_t id, task_id, queue_id, next_fire, period_us;
 	int reps, remaining;
 	bool make_up;
@@ -78,7 +79,7 @@ static void heap_push(struct scheduler *s, const struct sched *x)
 	}
 	size_t i = s->n++;
 	s->heap[i] = *x;
-	while (i && s->heap[(i - 1) / 2].next_fire > s->heap[i].next_fire) {
+	while (i && s->heap[(i - 1) / 2].due > s->heap[i].due) {
 		swap(&s->heap[(i - 1) / 2], &s->heap[i]);
 		i = (i - 1) / 2;
 	}
@@ -89,16 +90,16 @@ static void heap_remove_at(struct scheduler *s, size_t i)
 	s->heap[i] = s->heap[--s->n];
 	for (;;) { /* sift down, then up */
 		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < s->n && s->heap[l].next_fire < s->heap[m].next_fire)
+		if (l < s->n && s->heap[l].due < s->heap[m].due)
 			m = l;
-		if (r < s->n && s->heap[r].next_fire < s->heap[m].next_fire)
+		if (r < s->n && s->heap[r].due < s->heap[m].due)
 			m = r;
 		if (m == i)
 			break;
 		swap(&s->heap[i], &s->heap[m]);
 		i = m;
 	}
-	while (i && i < s->n && s->heap[(i - 1) / 2].next_fire > s->heap[i].next_fire) {
+	while (i && i < s->n && s->heap[(i - 1) / 2].due > s->heap[i].due) {
 		swap(&s->heap[(i - 1) / 2], &s->heap[i]);
 		i = (i - 1) / 2;
 	}
@@ -139,6 +140,7 @@ static int load(struct scheduler *s, int64_t id, struct sched *out, bool *live)
 			.remaining = (int)norc_stmt_column_int64(st, 6),
 			.make_up = norc_stmt_column_int64(st, 7) != 0,
 		};
+		out->due = out->next_fire;
 		const char *kind = norc_stmt_column_text(st, 10);
 		*live = !norc_stmt_column_is_null(st, 3) && norc_stmt_column_int64(st, 8) == 0 &&
 			norc_stmt_column_int64(st, 9) == 0 && kind && strcmp(kind, "period") == 0;
@@ -252,8 +254,11 @@ static void fire(struct scheduler *s)
 				next += x.period_us; /* skip missed runs: at most one late fire */
 	}
 	struct norc_queue_handle *q = queue_of(s, x.queue_id);
-	if (!q)
-		return; /* stays claimed, out of the heap: reloaded when the queue is fixed */
+	if (!q) {
+		x.due = now + 5 * NORC_US_PER_SEC; /* try again later; the fire is not lost */
+		heap_push(s, &x);
+		return;
+	}
 	char err[512] = "";
 	int64_t changed = 0, inst = 0;
 	int rc = norc_db_begin_write(s->db);
@@ -278,10 +283,10 @@ static void fire(struct scheduler *s)
 	else
 		norc_db_rollback(s->db);
 	if (rc != NORC_OK) {
-		NORC_ERROR("<Schedule #%" PRId64 ">: firing failed: %s; retrying at the next "
-			   "heartbeat", x.id, err[0] ? err : norc_db_errmsg(s->db));
-		struct norc_arg b[] = {NORC_AI(x.id)};
-		norc_model_exec(s->db, "UPDATE schedules SET changed = 1 WHERE id = ?", b, 1, NULL);
+		NORC_ERROR("<Schedule #%" PRId64 ">: firing failed: %s; retrying in 1 s", x.id,
+			   err[0] ? err : norc_db_errmsg(s->db));
+		x.due = norc_clock_now_us() + NORC_US_PER_SEC; /* nothing was written: same fire */
+		heap_push(s, &x);
 		return;
 	}
 	if (changed != 1) { /* edited, removed, paused or taken over meanwhile */
@@ -306,7 +311,7 @@ static void fire(struct scheduler *s)
 		NORC_INFO("<Schedule #%" PRId64 "> finished.", x.id);
 		return;
 	}
-	x.next_fire = next;
+	x.next_fire = x.due = next;
 	x.remaining = remaining;
 	heap_push(s, &x);
 }
@@ -331,11 +336,11 @@ static int run_loop(struct scheduler *s, int sigfd)
 			claim_cycle(s);
 			s->next_beat_us = norc_clock_mono_us() + s->cfg->heartbeat_s * NORC_US_PER_SEC;
 		}
-		while (s->n && s->heap[0].next_fire <= norc_clock_now_us())
+		while (s->n && s->heap[0].due <= norc_clock_now_us())
 			fire(s);
 		int64_t wait = s->next_beat_us - norc_clock_mono_us();
 		if (s->n) {
-			int64_t due = s->heap[0].next_fire - norc_clock_now_us();
+			int64_t due = s->heap[0].due - norc_clock_now_us();
 			if (due < wait)
 				wait = due;
 		}
