@@ -71,8 +71,8 @@ if [ "$write" = --write ]; then
     echo "# Performance"
     echo
     echo "Measured $(date -u +%Y-%m-%d) on $(uname -srm), $(nproc) cores, by \`tests/bench/dispatch.sh $N --write\`"
-    echo "(\`NORC_BENCH_MARIADB_ENV=... tests/bench/dispatch.sh\` for MariaDB). Process spawning on this"
-    echo "machine kind costs 2-3 ms per fork+exec (../shared/reference/env.md section 6d), which the xargs line shows."
+    echo "(\`NORC_BENCH_MARIADB_ENV=... tests/bench/dispatch.sh\` for MariaDB). The xargs line is the fork+exec"
+    echo "floor of the same machine in the same run (../shared/reference/env.md section 6d saw 2-3 ms per process on this machine kind)."
     echo
     echo "$table"
   } >"$root/docs/performance.md"
