@@ -56,6 +56,7 @@ int norc_spawn(const struct norc_spawn_req *req, pid_t *pid, char *err, size_t e
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) != 0)
 		return norc_err_set(err, errlen, NORC_EIO, "pipe: %s", strerror(errno));
+	pid_t parent = getpid();
 	pid_t p = fork();
 	if (p < 0) {
 		int e = errno;
@@ -68,6 +69,10 @@ int norc_spawn(const struct norc_spawn_req *req, pid_t *pid, char *err, size_t e
 		close(pfd[0]);
 		if (setsid() < 0)
 			child_fail(pfd[1], 's');
+		if (req->parent_death_signal &&
+		    (prctl(PR_SET_PDEATHSIG, req->parent_death_signal, 0, 0, 0) != 0 ||
+		     getppid() != parent))
+			_exit(1); /* the parent is already gone */
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);

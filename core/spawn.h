@@ -22,6 +22,8 @@ struct norc_spawn_req {
 	/* in-child mode (argv NULL): called in the child; its return value is the exit code */
 	int (*run_child)(void *arg);
 	void *arg;
+	/* non-zero: the child gets this signal when the spawning process dies (PR_SET_PDEATHSIG) */
+	int parent_death_signal;
 };
 
 /* Fork and start. *pid is the child (also its process group id). On an exec failure the

@@ -110,6 +110,11 @@ int norc_cmd_up(struct norc_cli *cli, int argc, char **argv)
 		norc_model_queue_list(cli->db, &queues);
 	}
 	int sigfd = norc_daemon_signalfd();
+	if (sigfd < 0) {
+		json_decref(queues);
+		return norc_cli_fail("up: signalfd: %s; raise the open-file limit (ulimit -n)",
+				     strerror(errno));
+	}
 	size_t n = json_array_size(queues) + 1, alive = 0;
 	pid_t *pids = norc_xcalloc(n, sizeof(pid_t));
 	char *sched = sibling("norc_scheduler"), *exec = sibling("norc_executor");
@@ -126,25 +131,35 @@ int norc_cmd_up(struct norc_cli *cli, int argc, char **argv)
 			char *a[] = {exec, (char *)q, "-c", cbuf, "-e", "-C", cli->cfg->file, NULL};
 			memcpy(av, a, sizeof(a));
 		}
-		struct norc_spawn_req req = {.argv = av, .envp = environ, .log_fd = STDOUT_FILENO};
+		struct norc_spawn_req req = {.argv = av, .envp = environ, .log_fd = STDOUT_FILENO,
+					     .parent_death_signal = SIGTERM};
 		if (norc_spawn(&req, &pids[i], err, sizeof(err)) != NORC_OK) {
-			fprintf(stderr, "norc: error: up: cannot start %s: %s\n", av[0], err);
+			fprintf(stderr, "norc: error: up: cannot start %s: %s; norc_scheduler and "
+				"norc_executor must be installed next to norc\n", av[0], err);
 			pids[i] = 0;
 		} else {
 			alive++;
 		}
 	}
-	printf("norc up: %zu daemon(s) running; Ctrl-C stops them\n", alive);
+	bool stopping = false, failed = alive < n;
+	if (failed) { /* a half Norc is no Norc: stop what did start */
+		stopping = true;
+		for (size_t i = 0; i < n; i++)
+			if (pids[i] > 0)
+				kill(pids[i], SIGINT);
+	} else {
+		printf("norc up: %zu daemon(s) running; Ctrl-C stops them\n", alive);
+	}
 	fflush(stdout);
-	bool stopping = false;
 	while (alive > 0) {
 		struct pollfd pfd = {.fd = sigfd, .events = POLLIN};
 		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 			break;
 		struct signalfd_siginfo si;
 		while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-			if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
-				int sig = stopping ? SIGTERM : (int)si.ssi_signo;
+			if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM ||
+			    si.ssi_signo == SIGHUP) { /* HUP: the terminal went away */
+				int sig = stopping || si.ssi_signo == SIGTERM ? SIGTERM : SIGINT;
 				stopping = true;
 				for (size_t i = 0; i < n; i++)
 					if (pids[i] > 0)
@@ -158,17 +173,27 @@ int norc_cmd_up(struct norc_cli *cli, int argc, char **argv)
 				if (pids[i] == p) {
 					pids[i] = 0;
 					alive--;
-					if (!stopping)
-						fprintf(stderr, "norc: warning: up: a daemon (pid %ld) "
-							"ended by itself\n", (long)p);
+					if (!stopping) {
+						fprintf(stderr, "norc: error: up: %s (pid %ld) ended by "
+							"itself (%s %d); stopping the others, see its "
+							"log above\n", i == 0 ? "norc_scheduler"
+									 : "an executor", (long)p,
+							WIFEXITED(st) ? "exit" : "signal",
+							WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+						failed = stopping = true;
+						for (size_t k = 0; k < n; k++)
+							if (pids[k] > 0)
+								kill(pids[k], SIGINT);
+					}
 				}
 		}
 	}
 	printf("norc up: all daemons stopped\n");
+	int rc = failed ? NORC_EXIT_FAIL : NORC_EXIT_OK;
 	free(pids);
 	free(sched);
 	free(exec);
 	json_decref(queues);
 	close(sigfd);
-	return NORC_EXIT_OK;
+	return rc;
 }

@@ -64,6 +64,12 @@ struct run {
 	bool timed_out, interrupted;
 };
 
+/* An instance end the database did not take yet (locked, down): retried every loop turn. */
+struct pending_end {
+	int64_t instance_id;
+	int status, exit_code, term_signal;
+};
+
 struct executor {
 	struct norc_config *cfg;
 	struct norc_db *db;
@@ -75,7 +81,36 @@ struct executor {
 	int bell; /* doorbell socket, -1 when polling only */
 	int64_t poll_interval_us, next_poll_us, next_beat_us;
 	FILE *log;
+	struct pending_end *pending;
+	size_t npending;
 };
+
+/* Record an instance's end, or keep it for a retry: an instance must never stay RUNNING
+ * while its executor lives. */
+static void record_end(struct executor *ex, int64_t id, int status, int code, int sig)
+{
+	if (norc_instance_finish(ex->db, id, status, code, sig) == NORC_OK)
+		return;
+	NORC_WARN("instance #%" PRId64 ": cannot record its end (%s) yet: %s; retrying", id,
+		  norc_status_name(status), norc_db_errmsg(ex->db));
+	ex->pending = norc_xrealloc(ex->pending, (ex->npending + 1) * sizeof(*ex->pending));
+	ex->pending[ex->npending++] = (struct pending_end){id, status, code, sig};
+}
+
+static void retry_ends(struct executor *ex)
+{
+	size_t keep = 0;
+	for (size_t i = 0; i < ex->npending; i++) {
+		struct pending_end *e = &ex->pending[i];
+		if (norc_instance_finish(ex->db, e->instance_id, e->status, e->exit_code,
+					 e->term_signal) == NORC_OK)
+			NORC_INFO("instance #%" PRId64 ": end recorded (%s).", e->instance_id,
+				  norc_status_name(e->status));
+		else
+			ex->pending[keep++] = *e;
+	}
+	ex->npending = keep;
+}
 
 static void usage(FILE *out)
 {
@@ -148,8 +183,9 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 	char err[512] = "";
 	int rc = norc_instance_load(ex->db, id, &ri);
 	if (rc != NORC_OK) {
-		NORC_ERROR("instance #%" PRId64 ": cannot load it: %s", id, norc_db_errmsg(ex->db));
-		norc_instance_finish(ex->db, id, NORC_ST_ERROR, -1, 0);
+		NORC_ERROR("instance #%" PRId64 ": cannot load it: %s; it is marked ERROR", id,
+			   norc_db_errmsg(ex->db));
+		record_end(ex, id, NORC_ST_ERROR, -1, 0);
 		return;
 	}
 	char *label = norc_xasprintf("<Instance #%" PRId64 " of %s %s>", id, ri.task_type,
@@ -164,7 +200,8 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 		snprintf(err, sizeof(err), "cannot open its log %s/%s: %s", ex->cfg->log_dir,
 			 ri.log_path, strerror(errno));
 	else if (!p)
-		snprintf(err, sizeof(err), "task type %s is not a loaded plugin", ri.task_type);
+		snprintf(err, sizeof(err), "task type %s is not a loaded plugin on this host "
+			 "(`norc plugins` lists them; check plugin_dirs)", ri.task_type);
 	else if (norc_params_from_json(ri.params_json, &params, err, sizeof(err)) == NORC_OK) {
 		const struct norc_task_ops *ops = p->desc->ops;
 		struct norc_task_ctx ctx = {
@@ -213,7 +250,7 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 			task_line(fd, "Task could not start: %s", err);
 			task_line(fd, "Task ended with status ERROR.");
 		}
-		norc_instance_finish(ex->db, id, NORC_ST_ERROR, -1, 0);
+		record_end(ex, id, NORC_ST_ERROR, -1, 0);
 	}
 	if (fd >= 0)
 		close(fd);
@@ -232,8 +269,12 @@ static bool fill_slots(struct executor *ex)
 		int64_t id = 0;
 		bool won = false;
 		int rc = norc_db_begin_write(ex->db);
-		if (rc == NORC_OK)
-			rc = ex->q->ops->pop(ex->q->h, &id, err, sizeof(err));
+		if (rc != NORC_OK) { /* locked or down: look again at the next poll */
+			NORC_WARN("queue %s: cannot start a transaction: %s", ex->q->name,
+				  norc_db_errmsg(ex->db));
+			break;
+		}
+		rc = ex->q->ops->pop(ex->q->h, &id, err, sizeof(err));
 		if (rc == NORC_OK)
 			rc = norc_instance_claim(ex->db, id, ex->id, &won);
 		if (rc == NORC_OK)
@@ -247,7 +288,7 @@ static bool fill_slots(struct executor *ex)
 			continue;
 		}
 		if (rc != NORC_OK) {
-			NORC_ERROR("queue %s: pop failed: %s", ex->q->name,
+			NORC_ERROR("queue %s: pop failed: %s; retrying at the next poll", ex->q->name,
 				   err[0] ? err : norc_db_errmsg(ex->db));
 			break;
 		}
@@ -286,8 +327,7 @@ static void finish_run(struct executor *ex, struct run *r, int wstatus)
 	norc_spawn_kill_group(r->pid, SIGKILL);
 	task_line(r->log_fd, "Task ended with status %s.", norc_status_name(status));
 	close(r->log_fd);
-	if (norc_instance_finish(ex->db, r->instance_id, status, code, sig) != NORC_OK)
-		NORC_ERROR("%s: cannot record its end: %s", r->label, norc_db_errmsg(ex->db));
+	record_end(ex, r->instance_id, status, code, sig);
 	NORC_INFO("%s ended with status %s.", r->label, norc_status_name(status));
 	free(r->label);
 	*r = (struct run){0};
@@ -320,14 +360,15 @@ static void check_timeouts(struct executor *ex, int64_t mono)
 		struct run *r = &ex->runs[i];
 		if (!r->used)
 			continue;
-		if (r->deadline_us && !r->timed_out && mono >= r->deadline_us) {
+		if (r->deadline_us && !r->timed_out && !r->interrupted && mono >= r->deadline_us) {
 			r->timed_out = true;
-			r->kill_at_us = mono + ex->cfg->kill_grace_s * NORC_US_PER_SEC;
+			if (!r->kill_at_us)
+				r->kill_at_us = mono + ex->cfg->kill_grace_s * NORC_US_PER_SEC;
 			task_line(r->log_fd, "Task timed out!");
 			NORC_INFO("%s timed out; sending SIGTERM to its process group.", r->label);
 			norc_spawn_kill_group(r->pid, SIGTERM);
-		} else if (r->kill_at_us && mono >= r->kill_at_us) {
-			r->kill_at_us = 0;
+		} else if (r->kill_at_us > 0 && mono >= r->kill_at_us) {
+			r->kill_at_us = -1; /* sent */
 			NORC_INFO("%s still running after the grace period; SIGKILL.", r->label);
 			norc_spawn_kill_group(r->pid, SIGKILL);
 		}
@@ -339,8 +380,8 @@ static void kill_all(struct executor *ex)
 	int64_t mono = norc_clock_mono_us();
 	for (int i = 0; i < ex->concurrency; i++) {
 		struct run *r = &ex->runs[i];
-		if (!r->used || r->interrupted)
-			continue;
+		if (!r->used || r->interrupted || r->timed_out)
+			continue; /* already being stopped: keep its first cause and deadline */
 		r->interrupted = true;
 		r->kill_at_us = mono + ex->cfg->kill_grace_s * NORC_US_PER_SEC;
 		NORC_INFO("Killing process for %s.", r->label);
@@ -354,11 +395,13 @@ static int64_t next_wake(const struct executor *ex, int64_t mono)
 	int64_t t = ex->next_beat_us;
 	if (ex->status == NORC_ST_RUNNING && ex->running < ex->concurrency && ex->next_poll_us < t)
 		t = ex->next_poll_us;
+	if (ex->npending && mono + NORC_US_PER_SEC < t)
+		t = mono + NORC_US_PER_SEC; /* retry unrecorded ends every second */
 	for (int i = 0; i < ex->concurrency; i++) {
 		const struct run *r = &ex->runs[i];
 		if (r->used && r->deadline_us && !r->timed_out && r->deadline_us < t)
 			t = r->deadline_us;
-		if (r->used && r->kill_at_us && r->kill_at_us < t)
+		if (r->used && r->kill_at_us > 0 && r->kill_at_us < t)
 			t = r->kill_at_us;
 	}
 	return t > mono ? t - mono : 0;
@@ -370,6 +413,8 @@ static int run_loop(struct executor *ex)
 	ex->poll_interval_us = POLL_MIN_US;
 	for (;;) {
 		int64_t mono = norc_clock_mono_us();
+		if (ex->npending)
+			retry_ends(ex);
 		if (mono >= ex->next_beat_us) {
 			int req = 0;
 			if (norc_daemon_heartbeat(ex->db, ex->id, ex->status, &req) != NORC_OK)
@@ -385,7 +430,8 @@ static int run_loop(struct executor *ex)
 			ex->next_poll_us = norc_clock_mono_us() + ex->poll_interval_us;
 		}
 		check_timeouts(ex, norc_clock_mono_us());
-		if (ex->status != NORC_ST_RUNNING && ex->running == 0)
+		if (ex->status != NORC_ST_RUNNING && ex->running == 0 &&
+		    (ex->npending == 0 || ex->status == NORC_ST_KILLED))
 			return ex->status == NORC_ST_STOPPING ? NORC_ST_ENDED : NORC_ST_KILLED;
 		int64_t wait = next_wake(ex, norc_clock_mono_us());
 		struct timespec ts = {.tv_sec = wait / NORC_US_PER_SEC,
@@ -393,10 +439,14 @@ static int run_loop(struct executor *ex)
 		struct pollfd pfd[2] = {{.fd = ex->sigfd, .events = POLLIN},
 					{.fd = ex->bell, .events = POLLIN}};
 		int n = ppoll(pfd, ex->bell >= 0 ? 2 : 1, &ts, NULL);
-		if (n < 0 && errno != EINTR) {
-			NORC_ERROR("ppoll: %s", strerror(errno));
-			return NORC_ST_ERROR;
+		if (n < 0 && errno != EINTR && ex->status != NORC_ST_KILLED) {
+			NORC_ERROR("ppoll: %s; killing the running instances and stopping",
+				   strerror(errno));
+			ex->status = NORC_ST_KILLED;
+			kill_all(ex);
 		}
+		if (n < 0)
+			reap(ex);
 		if (n <= 0)
 			continue;
 		if (ex->bell >= 0 && (pfd[1].revents & POLLIN)) {
@@ -506,6 +556,12 @@ int main(int argc, char **argv)
 	norc_log_setup(ex.log, NORC_LOG_STAMPED, debug ? NORC_LOG_DEBUG : NORC_LOG_INFO, echo);
 
 	ex.sigfd = norc_daemon_signalfd();
+	if (ex.sigfd < 0) {
+		fprintf(stderr, "norc_executor: error: signalfd: %s; raise the open-file limit "
+			"(ulimit -n)\n", strerror(errno));
+		norc_daemon_end(ex.db, ex.id, NORC_ST_ERROR);
+		return 1;
+	}
 	char *bell_path = NULL;
 	norc_doorbell_open(ex.cfg, qid, &ex.bell, &bell_path);
 	if (norc_spawn_become_subreaper() != NORC_OK)
@@ -520,6 +576,7 @@ int main(int argc, char **argv)
 		  norc_status_name(final));
 	norc_doorbell_close(ex.bell, bell_path);
 	free(ex.runs);
+	free(ex.pending);
 	norc_queue_close(ex.q);
 	norc_plugin_unload_all();
 	norc_db_close(ex.db);

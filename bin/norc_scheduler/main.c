@@ -208,8 +208,10 @@ static void claim_cycle(struct scheduler *s)
 		struct norc_arg a[] = {NORC_AI(s->id), NORC_AI(until), NORC_AI(ids[i]), NORC_AI(now)};
 		if (norc_model_exec(s->db,
 				    "UPDATE schedules SET lease_owner = ?, lease_until = ?, "
-				    "changed = 0 WHERE id = ? AND (lease_owner IS NULL OR "
-				    "lease_until < ?)", a, 4, &changed) != NORC_OK || changed != 1)
+				    "changed = 0 WHERE id = ? AND deleted = 0 AND paused = 0 AND "
+				    "(lease_owner IS NULL OR lease_until < ?)", a, 4, &changed) !=
+			    NORC_OK ||
+		    changed != 1)
 			continue; /* another scheduler was faster */
 		struct sched x;
 		bool live;
@@ -217,6 +219,10 @@ static void claim_cycle(struct scheduler *s)
 			NORC_INFO("Claiming <Schedule #%" PRId64 ">.", x.id);
 			heap_drop(s, x.id);
 			heap_push(s, &x);
+		} else { /* not fireable after all, or unreadable: do not hold it */
+			struct norc_arg b[] = {NORC_AI(ids[i]), NORC_AI(s->id)};
+			norc_model_exec(s->db, "UPDATE schedules SET lease_owner = NULL, lease_until "
+				       "= NULL WHERE id = ? AND lease_owner = ?", b, 2, NULL);
 		}
 	}
 	free(ids);
@@ -249,9 +255,12 @@ static void fire(struct scheduler *s)
 	int64_t next = 0;
 	if (!finished) {
 		next = x.next_fire + (x.period_us ? x.period_us : 1);
-		if (!x.make_up && x.period_us)
-			while (next <= now)
-				next += x.period_us; /* skip missed runs: at most one late fire */
+		if (!x.make_up && x.period_us && next <= now) {
+			int64_t skipped = (now - next) / x.period_us + 1;
+			next += skipped * x.period_us; /* at most one late fire */
+			NORC_INFO("<Schedule #%" PRId64 "> skips %" PRId64 " missed run(s) (no make-up).",
+				  x.id, skipped);
+		}
 	}
 	struct norc_queue_handle *q = queue_of(s, x.queue_id);
 	if (!q) {
@@ -336,7 +345,10 @@ static int run_loop(struct scheduler *s, int sigfd)
 			claim_cycle(s);
 			s->next_beat_us = norc_clock_mono_us() + s->cfg->heartbeat_s * NORC_US_PER_SEC;
 		}
-		while (s->n && s->heap[0].due <= norc_clock_now_us())
+		/* bounded, so a burst (period 0, a long make-up) cannot starve heartbeats,
+		 * lease renewal and signals: the rest fires on the next turns */
+		int fired = 0;
+		while (s->n && s->heap[0].due <= norc_clock_now_us() && fired++ < 256)
 			fire(s);
 		int64_t wait = s->next_beat_us - norc_clock_mono_us();
 		if (s->n) {
@@ -356,7 +368,8 @@ static int run_loop(struct scheduler *s, int sigfd)
 			s->next_beat_us = 0; /* schedules changed on this host: claim now */
 		}
 		if (n < 0 && errno != EINTR) {
-			NORC_ERROR("ppoll: %s", strerror(errno));
+			NORC_ERROR("ppoll: %s; stopping (the schedules are released)",
+				   strerror(errno));
 			return NORC_ST_ERROR;
 		}
 		struct signalfd_siginfo si;
@@ -429,6 +442,11 @@ int main(int argc, char **argv)
 	free(abs);
 	norc_log_setup(log, NORC_LOG_STAMPED, debug ? NORC_LOG_DEBUG : NORC_LOG_INFO, echo);
 	int sigfd = norc_daemon_signalfd();
+	if (sigfd < 0) {
+		NORC_ERROR("signalfd: %s; raise the open-file limit (ulimit -n)", strerror(errno));
+		norc_daemon_end(s.db, s.id, NORC_ST_ERROR);
+		return 1;
+	}
 	char *bell_path = NULL;
 	norc_doorbell_open(s.cfg, 0, &s.bell, &bell_path);
 	NORC_INFO("<Scheduler #%" PRId64 "> initialized; starting...", s.id);

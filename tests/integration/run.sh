@@ -16,7 +16,7 @@ cleanup() {
 trap cleanup EXIT
 case "$backend" in
 sqlite)
-  printf 'database: { path = "norc.db"; };\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; kill_grace = 2; };\n' >"$conf"
+  printf 'database: { path = "norc.db"; busy_timeout_ms = 1000; };\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; kill_grace = 2; };\n' >"$conf"
   sql() { sqlite3 "$WORK/norc.db" "$1"; } ;;
 mariadb)
   . "${NORC_TEST_MARIADB_ENV:?}"
@@ -111,6 +111,18 @@ grep -q "Enqueuing <Instance #[0-9]* of CommandTask DemoTask>." "$WORK"/log/sche
 grep -q "<Instance #[0-9]* of CommandTask DemoTask> ended with status SUCCESS." "$WORK"/log/executors/executor-* && ok "walkthrough: executor log has the end line" || bad "executor log line"
 sql "SELECT i.started - i.fire_time FROM instances i JOIN tasks t ON t.id = i.task_id WHERE t.name IN ('DemoTask', 'Every', 'Burst')" >"$WORK/lag.txt"
 echo "# fire lag over $(wc -l <"$WORK/lag.txt") fires: $(sort -n "$WORK/lag.txt" | awk '{ a[NR] = $1 } END { printf "p50 %.1f ms, max %.1f ms", a[int(NR * 0.5) + 1] / 1000, a[NR] / 1000 }')"
+
+# An instance that ends while the database is locked is recorded once the lock goes away.
+if [ "$backend" = sqlite ]; then
+  norc task add Locked --command "sleep 3" >/dev/null
+  kid=$(norc --json run Locked --queue Q | sed 's/[^0-9]//g')
+  wait_for 10 "SELECT status FROM instances WHERE id = $kid" 2 && ok "task running before the lock" || bad "task did not start"
+  printf '.timeout 5000\nBEGIN EXCLUSIVE;\n.shell sleep 8\nCOMMIT;\n' | sqlite3 "$WORK/norc.db" >/dev/null 2>&1 &
+  lockpid=$!
+  wait "$lockpid"
+  wait_for 20 "SELECT status FROM instances WHERE id = $kid" 7 && ok "an end that hit a locked database is recorded afterwards" || bad "instance end lost while the database was locked"
+  grep -q "instance #$kid: cannot record its end (SUCCESS) yet" "$WORK"/log/executors/executor-* && ok "the lock really delayed it (retry path taken)" || { bad "the retry path was not exercised"; grep -h "#$kid" "$WORK"/log/executors/*; }
+fi
 
 # SIGTERM kills: the running instance is INTERRUPTED, its processes are gone, the executor
 # ends KILLED.

@@ -21,4 +21,11 @@ wait "$up"; rc=$?
 [ "$rc" = 0 ] && ok "norc up exits 0 after Ctrl-C" || bad "norc up exit $rc"
 pgrep -f "norc_.*$WORK" >/dev/null && bad "daemons left behind" || ok "no daemon left behind"
 [ "$(sqlite3 "$WORK/state/norc.db" "SELECT COUNT(*) FROM daemons WHERE status = 8")" = 2 ] && ok "both daemons ended ENDED" || bad "daemon statuses: $(sqlite3 "$WORK/state/norc.db" "SELECT kind, status FROM daemons")"
+# SIGKILL of `norc up` must not leave its daemons behind (parent-death signal).
+"$NORC_BIN" -C "$conf" up >"$WORK/up2.out" 2>&1 &
+up=$!
+for _ in $(seq 1 50); do [ "$(pgrep -fc "norc_(scheduler|executor) .*$WORK")" = 2 ] && break; sleep 0.1; done
+kill -KILL "$up"; wait "$up" 2>/dev/null
+for _ in $(seq 1 50); do pgrep -f "norc_.*$WORK" >/dev/null || break; sleep 0.1; done
+pgrep -f "norc_.*$WORK" >/dev/null && bad "daemons survived a killed norc up" || ok "daemons end when norc up is killed"
 finish
