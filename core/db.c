@@ -190,3 +190,24 @@ int norc_db_query_int64(struct norc_db *db, const char *sql, int64_t *out, int n
 	norc_stmt_finalize(st);
 	return rc;
 }
+
+int norc_db_query_row(struct norc_db *db, const char *sql, int64_t id, struct norc_stmt **out)
+{
+	struct norc_stmt *st;
+	*out = NULL;
+	int rc = norc_db_prepare(db, sql, &st);
+	if (rc != NORC_OK)
+		return rc;
+	bool row = false;
+	rc = norc_stmt_bind_int64(st, 1, id);
+	if (rc == NORC_OK)
+		rc = norc_stmt_step(st, &row);
+	if (rc == NORC_OK && !row)
+		rc = NORC_ENOTFOUND;
+	if (rc != NORC_OK) {
+		norc_stmt_finalize(st);
+		return rc;
+	}
+	*out = st;
+	return NORC_OK;
+}

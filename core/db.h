@@ -91,6 +91,11 @@ const char *norc_stmt_column_text(struct norc_stmt *st, int col);
 int64_t norc_stmt_changes(struct norc_stmt *st); /* rows changed by the last execution */
 void norc_stmt_finalize(struct norc_stmt *st); /* NULL ok */
 
+/* Convenience: prepare SQL with one int64 parameter (an id) and step to its first row. On
+ * NORC_OK *st is positioned on the row (caller finalizes); NORC_ENOTFOUND when there is
+ * none (nothing to finalize). */
+int norc_db_query_row(struct norc_db *db, const char *sql, int64_t id, struct norc_stmt **st);
+
 /* Convenience: prepare SQL, bind the int64 args (pass int64_t values: cast literals) in order, step once; *out gets column 0 of
  * the first row, or NORC_ENOTFOUND when there is no row. */
 int norc_db_query_int64(struct norc_db *db, const char *sql, int64_t *out, int nargs, ...);

@@ -30,16 +30,11 @@ int norc_instance_enqueue(struct norc_db *db, struct norc_queue_handle *q, int64
 	*id = norc_db_last_insert_id(db);
 	/* tasks/<Type>/<name>/<name>-<id>, the original's layout */
 	struct norc_stmt *st;
-	rc = norc_db_prepare(db, "SELECT type, name FROM tasks WHERE id = ?", &st);
 	char *path = NULL;
+	rc = norc_db_query_row(db, "SELECT type, name FROM tasks WHERE id = ?", task_id, &st);
 	if (rc == NORC_OK) {
-		bool row = false;
-		norc_stmt_bind_int64(st, 1, task_id);
-		rc = norc_stmt_step(st, &row);
-		if (rc == NORC_OK && row)
-			path = norc_xasprintf("tasks/%s/%s/%s-%" PRId64, norc_stmt_column_text(st, 0),
-					      norc_stmt_column_text(st, 1),
-					      norc_stmt_column_text(st, 1), *id);
+		path = norc_xasprintf("tasks/%s/%s/%s-%" PRId64, norc_stmt_column_text(st, 0),
+				      norc_stmt_column_text(st, 1), norc_stmt_column_text(st, 1), *id);
 		norc_stmt_finalize(st);
 	}
 	if (rc == NORC_OK && path) {
@@ -69,19 +64,14 @@ int norc_instance_load(struct norc_db *db, int64_t id, struct norc_run_info *out
 {
 	memset(out, 0, sizeof(*out));
 	struct norc_stmt *st;
-	int rc = norc_db_prepare(db,
-				 "SELECT i.id, t.id, COALESCE(i.fire_time, 0), t.name, t.type, "
-				 "t.params, COALESCE(i.log_path, ''), t.timeout, t.nice, i.attempt "
-				 "FROM instances i JOIN tasks t ON t.id = i.task_id WHERE i.id = ?",
-				 &st);
+	int rc = norc_db_query_row(db,
+				   "SELECT i.id, t.id, COALESCE(i.fire_time, 0), t.name, t.type, "
+				   "t.params, COALESCE(i.log_path, ''), t.timeout, t.nice, i.attempt "
+				   "FROM instances i JOIN tasks t ON t.id = i.task_id WHERE i.id = ?",
+				   id, &st);
 	if (rc != NORC_OK)
 		return rc;
-	norc_stmt_bind_int64(st, 1, id);
-	bool row = false;
-	rc = norc_stmt_step(st, &row);
-	if (rc == NORC_OK && !row)
-		rc = NORC_ENOTFOUND;
-	if (rc == NORC_OK) {
+	{
 		out->id = norc_stmt_column_int64(st, 0);
 		out->task_id = norc_stmt_column_int64(st, 1);
 		out->fire_time_us = norc_stmt_column_int64(st, 2);

@@ -119,17 +119,16 @@ static void heap_drop(struct scheduler *s, int64_t id)
 static int load(struct scheduler *s, int64_t id, struct sched *out, bool *live)
 {
 	struct norc_stmt *st;
-	int rc = norc_db_prepare(s->db,
-				 "SELECT id, task_id, queue_id, next_fire, period, repetitions, "
-				 "remaining, make_up, deleted, paused, kind FROM schedules WHERE id = ?",
-				 &st);
+	*live = false;
+	int rc = norc_db_query_row(s->db,
+				   "SELECT id, task_id, queue_id, next_fire, period, repetitions, "
+				   "remaining, make_up, deleted, paused, kind FROM schedules WHERE id = ?",
+				   id, &st);
+	if (rc == NORC_ENOTFOUND)
+		return NORC_OK; /* gone: not live */
 	if (rc != NORC_OK)
 		return rc;
-	norc_stmt_bind_int64(st, 1, id);
-	bool row = false;
-	rc = norc_stmt_step(st, &row);
-	*live = false;
-	if (rc == NORC_OK && row) {
+	{
 		*out = (struct sched){
 			.id = norc_stmt_column_int64(st, 0),
 			.task_id = norc_stmt_column_int64(st, 1),

@@ -288,7 +288,7 @@ START_TEST(long_result_grows)
 	char *cmd = repeat("$NORC_TMP_DIR ", 800);
 	char *unit = malloc(strlen(tmp) + 2);
 	ck_assert_ptr_nonnull(unit);
-	sprintf(unit, "%s ", tmp);
+	snprintf(unit, strlen(tmp) + 2, "%s ", tmp);
 	char *want = repeat(unit, 800);
 	check_prepare(cmd, tmp, T0, want);
 	free(tmp);
@@ -303,7 +303,7 @@ START_TEST(long_unterminated)
 	char *body = repeat("YYYY", 2560);
 	char *cmd = malloc(strlen(body) + 16);
 	ck_assert_ptr_nonnull(cmd);
-	sprintf(cmd, "a $LOCAL{%s", body);
+	snprintf(cmd, strlen(body) + 16, "a $LOCAL{%s", body);
 	check_prepare(cmd, NULL, T0, cmd);
 	free(body);
 	free(cmd);
