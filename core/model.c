@@ -446,6 +446,23 @@ int norc_model_schedule_rm(struct norc_db *db, int64_t id, char *err, size_t err
 	return NORC_OK;
 }
 
+int norc_model_schedule_pause(struct norc_db *db, int64_t id, bool paused, char *err,
+			      size_t errlen)
+{
+	int64_t n = 0;
+	struct norc_arg a[] = {NORC_AI(paused ? 1 : 0), NORC_AI(id)};
+	int rc = norc_model_exec(db,
+				 "UPDATE schedules SET paused = ?, changed = 1 WHERE id = ? AND "
+				 "deleted = 0", a, 2, &n);
+	if (rc != NORC_OK)
+		return dberr(db, rc, err, errlen, paused ? "schedule pause" : "schedule resume");
+	if (n == 0)
+		return norc_err_set(err, errlen, NORC_ENOTFOUND,
+				    "schedule #%" PRId64 " does not exist; `norc schedule list` "
+				    "shows the schedules", id);
+	return NORC_OK;
+}
+
 /* ---- instances ---- */
 
 static const struct norc_col instance_cols[] = {

@@ -90,6 +90,10 @@ int norc_model_schedule_add(struct norc_db *db, const struct norc_schedule_def *
 /* task_id 0 = all tasks. */
 int norc_model_schedule_list(struct norc_db *db, int64_t task_id, json_t **rows);
 int norc_model_schedule_rm(struct norc_db *db, int64_t id, char *err, size_t errlen);
+/* Pause (no fires; the scheduler lets go of it) or resume a live schedule. Resuming after
+ * missed fire times follows its make-up policy, as after downtime. */
+int norc_model_schedule_pause(struct norc_db *db, int64_t id, bool paused, char *err,
+			      size_t errlen);
 
 struct norc_instance_filter {
 	int64_t task_id;  /* 0 = any */

@@ -154,10 +154,49 @@ static int schedule_rm(struct norc_cli *cli, int argc, char **argv)
 	return NORC_EXIT_OK;
 }
 
+static int schedule_pause_resume(struct norc_cli *cli, int argc, char **argv, bool pause)
+{
+	const char *cmd = pause ? "schedule pause" : "schedule resume";
+	int rc = norc_cli_simple_opts(cmd, argc, argv, 1,
+				      pause ? "usage: norc schedule pause ID\n\nStops a schedule "
+					      "from firing until `norc schedule resume ID`.\n"
+					    : "usage: norc schedule resume ID\n\nLets a paused "
+					      "schedule fire again; fire times missed while paused "
+					      "follow its make-up policy (without --make-up, at most "
+					      "one late run).\n");
+	if (rc != -1)
+		return rc;
+	long long id;
+	if (!norc_cli_id(argv[optind], &id))
+		return norc_cli_usage_error(cmd, "'%s' is not a schedule id (see `norc schedule "
+					    "list`)", argv[optind]);
+	if (norc_cli_db(cli, true) != NORC_OK)
+		return NORC_EXIT_FAIL;
+	char err[512];
+	if (norc_model_schedule_pause(cli->db, id, pause, err, sizeof(err)) != NORC_OK)
+		return norc_cli_fail("%s", err);
+	norc_doorbell_ring(cli->cfg, 0);
+	if (!cli->json)
+		printf("schedule %lld %s\n", id, pause ? "paused" : "resumed");
+	return NORC_EXIT_OK;
+}
+
+static int schedule_pause(struct norc_cli *cli, int argc, char **argv)
+{
+	return schedule_pause_resume(cli, argc, argv, true);
+}
+
+static int schedule_resume(struct norc_cli *cli, int argc, char **argv)
+{
+	return schedule_pause_resume(cli, argc, argv, false);
+}
+
 static const struct norc_cli_cmd subs[] = {
 	{"add", schedule_add, "add a period schedule"},
 	{"list", schedule_list, "list schedules"},
 	{"rm", schedule_rm, "remove a schedule"},
+	{"pause", schedule_pause, "stop a schedule from firing"},
+	{"resume", schedule_resume, "let a paused schedule fire again"},
 	{NULL, NULL, NULL},
 };
 

@@ -78,6 +78,14 @@ sleep 1
 norc task add Every --command true >/dev/null
 sid=$(norc --json schedule add Every --queue Q --period 1 --reps 0 | sed 's/[^0-9]//g')
 wait_for 10 "SELECT COUNT(*) >= 2 FROM instances WHERE schedule_id = $sid" 1 && ok "a forever schedule fires" || bad "forever schedule"
+expect_ok "schedule pause" norc schedule pause "$sid"
+sleep 1.5
+p1=$(sql "SELECT COUNT(*) FROM instances WHERE schedule_id = $sid"); sleep 2
+p2=$(sql "SELECT COUNT(*) FROM instances WHERE schedule_id = $sid")
+[ "$p1" = "$p2" ] && ok "a paused schedule does not fire" || bad "paused schedule fired ($p1 -> $p2)"
+expect_ok "schedule resume" norc schedule resume "$sid"
+wait_for 5 "SELECT COUNT(*) > $p2 FROM instances WHERE schedule_id = $sid" 1 && ok "a resumed schedule fires again" || bad "resumed schedule does not fire"
+expect_fail "pause of an unknown schedule" 1 "schedule #99999 does not exist" norc schedule pause 99999
 expect_ok "schedule rm" norc schedule rm "$sid"
 sleep 2.5
 n1=$(sql "SELECT COUNT(*) FROM instances WHERE schedule_id = $sid"); sleep 2
