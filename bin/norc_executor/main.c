@@ -19,7 +19,6 @@
 #include "daemon.h"
 #include "doorbell.h"
 #include "db.h"
-#include "host.h"
 #include "instance.h"
 #include "log.h"
 #include "mem.h"
@@ -27,15 +26,12 @@
 #include "params.h"
 #include "plugin.h"
 #include "queue.h"
-#include "schema.h"
 #include "spawn.h"
 #include "status.h"
 
 #include <norc/task.h>
-#include <norc/version.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -44,7 +40,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -125,11 +120,6 @@ static void usage(FILE *out)
 		"SIGINT stops after the running instances end; SIGTERM kills them.\n");
 }
 
-static int open_log(const struct norc_config *cfg, const char *rel, char **abs_out)
-{
-	return norc_daemon_open_file(cfg, rel, abs_out);
-}
-
 /* One stamped line into a task's log. */
 __attribute__((format(printf, 2, 3))) static void task_line(int fd, const char *fmt, ...)
 {
@@ -191,7 +181,7 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 	char *label = norc_xasprintf("<Instance #%" PRId64 " of %s %s>", id, ri.task_type,
 				     ri.task_name);
 	NORC_INFO("Starting %s...", label);
-	int fd = open_log(ex->cfg, ri.log_path, NULL);
+	int fd = norc_daemon_open_file(ex->cfg, ri.log_path, NULL);
 	const struct norc_plugin_entry *p = norc_plugin_find(NORC_KIND_TASK, ri.task_type);
 	struct norc_params *params = NULL;
 	struct norc_exec_plan plan = {.struct_size = sizeof(plan)};
@@ -544,7 +534,7 @@ int main(int argc, char **argv)
 	}
 	char *rel = norc_xasprintf("executors/executor-%" PRId64, ex.id);
 	char *abs = NULL;
-	int lfd = open_log(ex.cfg, rel, &abs);
+	int lfd = norc_daemon_open_file(ex.cfg, rel, &abs);
 	free(rel);
 	if (lfd < 0 || !(ex.log = fdopen(lfd, "a"))) {
 		fprintf(stderr, "norc_executor: error: cannot open log %s: %s; check log_dir\n", abs,
