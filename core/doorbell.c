@@ -59,7 +59,7 @@ void norc_doorbell_close(int fd, char *path)
 	free(path);
 }
 
-void norc_doorbell_ring(const struct norc_config *cfg, int64_t queue_id)
+static void ring(const struct norc_config *cfg, int64_t queue_id, const char *what)
 {
 	char *dir = norc_xasprintf("%s/doorbell", cfg->tmp_dir);
 	char prefix[32];
@@ -72,7 +72,7 @@ void norc_doorbell_ring(const struct norc_config *cfg, int64_t queue_id)
 			continue;
 		char *p = norc_xasprintf("%s/%s", dir, e->d_name);
 		struct sockaddr_un a;
-		if (fill_addr(&a, p) && sendto(s, "!", 1, MSG_DONTWAIT, (struct sockaddr *)&a,
+		if (fill_addr(&a, p) && sendto(s, what, 1, MSG_DONTWAIT, (struct sockaddr *)&a,
 					       sizeof(a)) < 0 && errno == ECONNREFUSED)
 			unlink(p); /* its executor is gone */
 		free(p);
@@ -84,9 +84,23 @@ void norc_doorbell_ring(const struct norc_config *cfg, int64_t queue_id)
 	free(dir);
 }
 
-void norc_doorbell_drain(int fd)
+void norc_doorbell_ring(const struct norc_config *cfg, int64_t queue_id)
+{
+	ring(cfg, queue_id, "!");
+}
+
+void norc_doorbell_ring_request(const struct norc_config *cfg, int64_t queue_id)
+{
+	ring(cfg, queue_id, "r");
+}
+
+int norc_doorbell_drain(int fd)
 {
 	char buf[64];
-	while (fd >= 0 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-		;
+	ssize_t n;
+	int seen = 0;
+	while (fd >= 0 && (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			seen |= buf[i] == 'r' ? NORC_BELL_REQUEST : NORC_BELL_WORK;
+	return seen;
 }

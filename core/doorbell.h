@@ -24,7 +24,11 @@ void norc_doorbell_open(const struct norc_config *cfg, int64_t queue_id, int *fd
 void norc_doorbell_close(int fd, char *path); /* unlinks and frees path */
 /* Ring every doorbell of queue_id on this host; stale sockets are removed. */
 void norc_doorbell_ring(const struct norc_config *cfg, int64_t queue_id);
-/* Read and drop pending rings. */
-void norc_doorbell_drain(int fd);
+/* Ring them for a control request (norc_control): the daemon reads its request at once. */
+void norc_doorbell_ring_request(const struct norc_config *cfg, int64_t queue_id);
+/* Read and drop pending rings: NORC_BELL_WORK and/or NORC_BELL_REQUEST. */
+#define NORC_BELL_WORK 1
+#define NORC_BELL_REQUEST 2
+int norc_doorbell_drain(int fd);
 
 #endif

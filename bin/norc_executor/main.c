@@ -16,6 +16,7 @@
  */
 #include "clock.h"
 #include "config.h"
+#include "control.h"
 #include "daemon.h"
 #include "doorbell.h"
 #include "db.h"
@@ -380,6 +381,51 @@ static void kill_all(struct executor *ex)
 	}
 }
 
+static void set_status(struct executor *ex, int status)
+{
+	ex->status = status;
+	int req;
+	if (norc_daemon_heartbeat(ex->db, ex->id, status, &req) != NORC_OK) /* written at once */
+		NORC_WARN("cannot record status %s: %s", norc_status_name(status),
+			  norc_db_errmsg(ex->db));
+}
+
+static bool stopping(const struct executor *ex)
+{
+	return ex->status == NORC_ST_STOPPING || ex->status == NORC_ST_KILLED;
+}
+
+static void handle_request(struct executor *ex, int req)
+{
+	norc_control_take(ex->db, ex->id, req);
+	NORC_INFO("Request received: %s", norc_control_name(req));
+	switch (req) {
+	case NORC_REQ_STOP:
+		if (!stopping(ex))
+			set_status(ex, NORC_ST_STOPPING);
+		break;
+	case NORC_REQ_KILL:
+		set_status(ex, NORC_ST_KILLED);
+		kill_all(ex);
+		break;
+	case NORC_REQ_PAUSE:
+		if (ex->status == NORC_ST_RUNNING)
+			set_status(ex, ex->running ? NORC_ST_PAUSING : NORC_ST_PAUSED);
+		break;
+	case NORC_REQ_RESUME:
+		if (ex->status == NORC_ST_PAUSED || ex->status == NORC_ST_PAUSING ||
+		    ex->status == NORC_ST_SUSPENDED) {
+			set_status(ex, NORC_ST_RUNNING);
+			ex->next_poll_us = 0;
+		} else {
+			NORC_INFO("Must be paused or suspended to resume; clearing request.");
+		}
+		break;
+	default:
+		NORC_INFO("An executor does not take %s; clearing request.", norc_control_name(req));
+	}
+}
+
 static int64_t next_wake(const struct executor *ex, int64_t mono)
 {
 	int64_t t = ex->next_beat_us;
@@ -410,6 +456,8 @@ static int run_loop(struct executor *ex)
 			if (norc_daemon_heartbeat(ex->db, ex->id, ex->status, &req) != NORC_OK)
 				NORC_WARN("heartbeat failed: %s", norc_db_errmsg(ex->db));
 			ex->next_beat_us = mono + ex->cfg->heartbeat_s * NORC_US_PER_SEC;
+			if (req)
+				handle_request(ex, req);
 		}
 		if (ex->status == NORC_ST_RUNNING && mono >= ex->next_poll_us) {
 			bool found = fill_slots(ex);
@@ -420,7 +468,9 @@ static int run_loop(struct executor *ex)
 			ex->next_poll_us = norc_clock_mono_us() + ex->poll_interval_us;
 		}
 		check_timeouts(ex, norc_clock_mono_us());
-		if (ex->status != NORC_ST_RUNNING && ex->running == 0 &&
+		if (ex->status == NORC_ST_PAUSING && ex->running == 0)
+			set_status(ex, NORC_ST_PAUSED);
+		if (stopping(ex) && ex->running == 0 &&
 		    (ex->npending == 0 || ex->status == NORC_ST_KILLED))
 			return ex->status == NORC_ST_STOPPING ? NORC_ST_ENDED : NORC_ST_KILLED;
 		int64_t wait = next_wake(ex, norc_clock_mono_us());
@@ -440,23 +490,26 @@ static int run_loop(struct executor *ex)
 		if (n <= 0)
 			continue;
 		if (ex->bell >= 0 && (pfd[1].revents & POLLIN)) {
-			norc_doorbell_drain(ex->bell);
-			ex->next_poll_us = 0; /* new work was pushed on this host: look now */
-			ex->poll_interval_us = POLL_MIN_US;
+			int seen = norc_doorbell_drain(ex->bell);
+			if (seen & NORC_BELL_WORK) { /* new work was pushed on this host: look now */
+				ex->next_poll_us = 0;
+				ex->poll_interval_us = POLL_MIN_US;
+			}
+			if (seen & NORC_BELL_REQUEST)
+				ex->next_beat_us = 0; /* a request waits: read it now */
 		}
 		struct signalfd_siginfo si;
 		while (read(ex->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			if (si.ssi_signo == SIGCHLD) {
 				reap(ex);
-			} else if (si.ssi_signo == SIGINT && ex->status == NORC_ST_RUNNING) {
+			} else if (si.ssi_signo == SIGINT && !stopping(ex)) {
 				NORC_INFO("Signal 'SIGINT' received! Stopping once %d running "
 					  "instance(s) end.", ex->running);
-				ex->status = NORC_ST_STOPPING;
-				norc_daemon_heartbeat(ex->db, ex->id, ex->status, &(int){0});
+				set_status(ex, NORC_ST_STOPPING);
 			} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 				NORC_INFO("Signal '%s' received! Killing %d running instance(s).",
 					  si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT", ex->running);
-				ex->status = NORC_ST_KILLED;
+				set_status(ex, NORC_ST_KILLED);
 				kill_all(ex);
 			}
 		}

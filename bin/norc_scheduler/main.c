@@ -18,6 +18,7 @@
  */
 #include "clock.h"
 #include "config.h"
+#include "control.h"
 #include "daemon.h"
 #include "doorbell.h"
 #include "db.h"
@@ -330,7 +331,51 @@ static void release_all(struct scheduler *s)
 	int64_t n = 0;
 	norc_model_exec(s->db, "UPDATE schedules SET lease_owner = NULL, lease_until = NULL WHERE "
 		       "lease_owner = ?", a, 1, &n);
+	s->n = 0;
 	NORC_INFO("Cleaning up %" PRId64 " schedules.", n);
+}
+
+/* Let go of every schedule (they become free for any scheduler) and empty the heap. */
+static void release_all(struct scheduler *s);
+
+static void set_status(struct scheduler *s, int status)
+{
+	s->status = status;
+	int req;
+	if (norc_daemon_heartbeat(s->db, s->id, status, &req) != NORC_OK)
+		NORC_WARN("cannot record status %s: %s", norc_status_name(status),
+			  norc_db_errmsg(s->db));
+}
+
+/* A request: returns a final status to stop with, or 0 to go on. */
+static int handle_request(struct scheduler *s, int req)
+{
+	norc_control_take(s->db, s->id, req);
+	NORC_INFO("Request received: %s", norc_control_name(req));
+	switch (req) {
+	case NORC_REQ_STOP: return NORC_ST_ENDED;
+	case NORC_REQ_KILL: return NORC_ST_KILLED;
+	case NORC_REQ_PAUSE:
+		if (s->status == NORC_ST_RUNNING) { /* no firing: release everything */
+			release_all(s);
+			set_status(s, NORC_ST_PAUSED);
+		}
+		return 0;
+	case NORC_REQ_RESUME:
+		if (s->status == NORC_ST_PAUSED) {
+			set_status(s, NORC_ST_RUNNING);
+			s->next_beat_us = 0; /* claim again now */
+		} else {
+			NORC_INFO("Must be paused to resume; clearing request.");
+		}
+		return 0;
+	case NORC_REQ_RELOAD:
+		/* let go and claim again: every schedule is re-read from the database */
+		release_all(s);
+		s->next_beat_us = 0;
+		return 0;
+	}
+	return 0;
 }
 
 static int run_loop(struct scheduler *s, int sigfd)
@@ -338,19 +383,23 @@ static int run_loop(struct scheduler *s, int sigfd)
 	s->next_beat_us = norc_clock_mono_us();
 	for (;;) {
 		if (norc_clock_mono_us() >= s->next_beat_us) {
-			int req = 0;
+			int req = 0, end;
 			if (norc_daemon_heartbeat(s->db, s->id, s->status, &req) != NORC_OK)
 				NORC_WARN("heartbeat failed: %s", norc_db_errmsg(s->db));
-			claim_cycle(s);
+			if (req && (end = handle_request(s, req)))
+				return end;
+			if (s->status == NORC_ST_RUNNING)
+				claim_cycle(s);
 			s->next_beat_us = norc_clock_mono_us() + s->cfg->heartbeat_s * NORC_US_PER_SEC;
 		}
 		/* bounded, so a burst (period 0, a long make-up) cannot starve heartbeats,
 		 * lease renewal and signals: the rest fires on the next turns */
 		int fired = 0;
-		while (s->n && s->heap[0].due <= norc_clock_now_us() && fired++ < 256)
+		while (s->status == NORC_ST_RUNNING && s->n && s->heap[0].due <= norc_clock_now_us() &&
+		       fired++ < 256)
 			fire(s);
 		int64_t wait = s->next_beat_us - norc_clock_mono_us();
-		if (s->n) {
+		if (s->n && s->status == NORC_ST_RUNNING) {
 			int64_t due = s->heap[0].due - norc_clock_now_us();
 			if (due < wait)
 				wait = due;
@@ -364,7 +413,7 @@ static int run_loop(struct scheduler *s, int sigfd)
 		int n = ppoll(pfd, s->bell >= 0 ? 2 : 1, &ts, NULL);
 		if (n > 0 && s->bell >= 0 && (pfd[1].revents & POLLIN)) {
 			norc_doorbell_drain(s->bell);
-			s->next_beat_us = 0; /* schedules changed on this host: claim now */
+			s->next_beat_us = 0; /* schedules or a request changed: look now */
 		}
 		if (n < 0 && errno != EINTR) {
 			NORC_ERROR("ppoll: %s; stopping (the schedules are released)",

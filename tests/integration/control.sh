@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# control.sh sqlite|mariadb - norc_control through the real daemons: pause/resume (PAUSING
+# while work runs), a pending request is not overwritten without --force, kill, scheduler
+# pause/resume/reload/stop, handle, host-wide stop, bad usage.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+backend=${1:?sqlite|mariadb}
+: "${NORC_BIN:?}"
+bindir=$(dirname "$NORC_BIN")
+conf="$WORK/norc.conf"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
+  [ "$backend" = mariadb ] && mariadb --no-defaults -S "$MDB_SOCKET" -uroot -e "DROP DATABASE IF EXISTS $dbname" >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+daemon_conf='daemon: { heartbeat = 1; heartbeat_timeout = 3; kill_grace = 1; };'
+case "$backend" in
+sqlite)
+  printf 'database: { path = "norc.db"; };\n%s\n' "$daemon_conf" >"$conf"
+  sql() { sqlite3 "$WORK/norc.db" "$1"; } ;;
+mariadb)
+  . "${NORC_TEST_MARIADB_ENV:?}"; dbname="norc_ctl_$$"
+  printf 'database: { backend = "mariadb"; socket = "%s"; user = "root"; password = ""; name = "%s"; };\n%s\n' "$MDB_SOCKET" "$dbname" "$daemon_conf" >"$conf"
+  sql() { mariadb --no-defaults -S "$MDB_SOCKET" -uroot -N -B "$dbname" -e "$1"; } ;;
+esac
+export NORC_CONFIG="$conf"
+norc() { "$NORC_BIN" "$@"; }
+ctl() { "$bindir/norc_control" "$@"; }
+wait_for() {
+  local t=$1 q=$2 want=$3 got
+  for _ in $(seq 1 $((t * 10))); do got=$(sql "$q"); [ "$got" = "$want" ] && return 0; sleep 0.1; done
+  echo "       waited $t s for [$q] = $want, last value: $got"; return 1
+}
+echo "# backend $backend"
+norc init >/dev/null; norc queue add Q >/dev/null
+norc task add Quick --command true >/dev/null
+norc task add Nap --command "sleep 2" >/dev/null
+norc task add Long --command "sleep 44.$$" >/dev/null
+"$bindir/norc_executor" Q -c 1 >/dev/null 2>&1 & epid=$!; pids+=($epid)
+wait_for 5 "SELECT COUNT(*) FROM daemons WHERE pid = $epid AND status = 2" 1 || bad "executor did not start"
+eid=$(sql "SELECT id FROM daemons WHERE pid = $epid")
+
+expect_ok "pause --wait" ctl executor "$eid" --pause --wait --timeout 5
+expect_out "pause carried out" "carried out PAUSE; it is PAUSED"
+qid=$(norc --json run Quick --queue Q | sed 's/[^0-9]//g')
+sleep 1.5
+[ "$(sql "SELECT status FROM instances WHERE id = $qid")" = 1 ] && ok "a paused executor takes no work" || bad "paused executor ran work"
+expect_ok "resume --wait" ctl executor "$eid" -u -w
+wait_for 5 "SELECT status FROM instances WHERE id = $qid" 7 && ok "after resume the work runs" || bad "work did not run after resume"
+nid=$(norc --json run Nap --queue Q | sed 's/[^0-9]//g')
+wait_for 5 "SELECT status FROM instances WHERE id = $nid" 2 || bad "nap not running"
+expect_ok "pause while work runs" ctl executor "$eid" --pause
+wait_for 3 "SELECT status FROM daemons WHERE id = $eid" 6 && ok "PAUSING while its instance runs" || bad "not PAUSING"
+wait_for 5 "SELECT status FROM daemons WHERE id = $eid" 3 && ok "PAUSED once it ended" || bad "not PAUSED"
+[ "$(sql "SELECT status FROM instances WHERE id = $nid")" = 7 ] && ok "the running instance finished normally" || bad "nap status"
+
+kill -STOP "$epid"   # frozen: requests stay pending
+expect_ok "a request to a frozen executor is left pending" ctl executor "$eid" --resume
+expect_fail "a second request does not overwrite the pending one" 1 "has a pending RESUME request; pass --force" ctl executor "$eid" --stop
+expect_ok "--force replaces it" ctl executor "$eid" --kill --force
+[ "$(sql "SELECT request FROM daemons WHERE id = $eid")" = 2 ] && ok "the pending request is now KILL" || bad "pending request"
+kill -CONT "$epid"
+wait_for 5 "SELECT status FROM daemons WHERE id = $eid" 9 && ok "KILL carried out after thaw (KILLED)" || bad "not KILLED"
+expect_fail "a request to an ended daemon" 1 "has already ended \(KILLED\); nothing to STOP" ctl executor "$eid" --stop
+
+"$bindir/norc_executor" Q -c 1 >/dev/null 2>&1 & epid=$!; pids+=($epid)
+wait_for 5 "SELECT COUNT(*) FROM daemons WHERE pid = $epid AND status = 2" 1 || bad "executor 2 did not start"
+eid=$(sql "SELECT id FROM daemons WHERE pid = $epid")
+lid=$(norc --json run Long --queue Q | sed 's/[^0-9]//g')
+wait_for 5 "SELECT status FROM instances WHERE id = $lid" 2 || bad "long not running"
+expect_ok "kill --wait" ctl executor "$eid" -k -w
+expect_out "kill carried out" "it is KILLED"
+[ "$(sql "SELECT status FROM instances WHERE id = $lid")" = 16 ] && ok "its instance is INTERRUPTED" || bad "long status"
+pgrep -f "sleep 44\.$$" >/dev/null && bad "killed task still running" || ok "the killed task's processes are gone"
+
+# Scheduler: pause stops firing, resume fires again, reload, stop.
+"$bindir/norc_scheduler" >/dev/null 2>&1 & spid=$!; pids+=($spid)
+"$bindir/norc_executor" Q -c 2 >/dev/null 2>&1 & pids+=($!)
+wait_for 5 "SELECT COUNT(*) FROM daemons WHERE pid = $spid AND status = 2" 1 || bad "scheduler did not start"
+sid=$(sql "SELECT id FROM daemons WHERE pid = $spid")
+sch=$(norc --json schedule add Quick --queue Q --period 1 --reps 0 | sed 's/[^0-9]//g')
+wait_for 5 "SELECT COUNT(*) > 0 FROM instances WHERE schedule_id = $sch" 1 || bad "schedule did not fire"
+expect_ok "scheduler pause --wait" ctl scheduler "$sid" -p -w
+sleep 0.5
+n1=$(sql "SELECT COUNT(*) FROM instances WHERE schedule_id = $sch"); sleep 2
+n2=$(sql "SELECT COUNT(*) FROM instances WHERE schedule_id = $sch")
+[ "$n1" = "$n2" ] && ok "a paused scheduler fires nothing" || bad "paused scheduler fired ($n1 -> $n2)"
+[ "$(sql "SELECT COUNT(*) FROM schedules WHERE lease_owner = $sid")" = 0 ] && ok "a paused scheduler holds no schedule" || bad "paused scheduler holds leases"
+expect_ok "scheduler resume --wait" ctl scheduler "$sid" -u -w
+wait_for 5 "SELECT COUNT(*) > $n2 FROM instances WHERE schedule_id = $sch" 1 && ok "after resume it fires again" || bad "no fires after resume"
+expect_ok "scheduler reload --wait" ctl scheduler "$sid" -r -w
+expect_fail "executors take no RELOAD" 1 "takes no RELOAD" ctl executor "$(sql "SELECT MAX(id) FROM daemons WHERE kind = 'executor'")" --reload
+expect_fail "handle refuses a live daemon" 1 "only a dead or failed daemon can be handled" ctl scheduler "$sid" --handle
+
+# Handle a dead daemon; host-wide stop.
+"$bindir/norc_executor" Q -c 1 >/dev/null 2>&1 & dpid=$!
+wait_for 5 "SELECT COUNT(*) FROM daemons WHERE pid = $dpid AND status = 2" 1 || bad "executor 3 did not start"
+did=$(sql "SELECT id FROM daemons WHERE pid = $dpid")
+kill -KILL "$dpid"; wait "$dpid" 2>/dev/null
+sleep 4
+expect_ok "handle a dead executor" ctl executor "$did" --handle
+[ "$(sql "SELECT status FROM daemons WHERE id = $did")" = 12 ] && ok "it is HANDLED" || bad "not HANDLED"
+expect_ok "host-wide stop --wait" ctl host "$(sql "SELECT host FROM daemons WHERE id = $sid")" --stop --wait --timeout 10
+[ "$(sql "SELECT COUNT(*) FROM daemons WHERE status < 7")" = 0 ] && ok "no daemon is left running" || bad "daemons left: $(sql "SELECT id, status FROM daemons WHERE status < 7")"
+[ "$(sql "SELECT status FROM daemons WHERE id = $sid")" = 8 ] && ok "the scheduler ENDED" || bad "scheduler status"
+
+expect_fail "usage: no action" 2 "give exactly one action" ctl executor 1
+expect_fail "usage: two actions" 2 "give one action" ctl executor 1 --stop --kill
+expect_fail "usage: bad kind" 2 "is not executor, scheduler or host" ctl worker 1 --stop
+expect_fail "unknown daemon" 1 "does not exist" ctl executor 9999 --stop
+finish
