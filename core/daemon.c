@@ -7,6 +7,7 @@
 #include "status.h"
 
 #include "host.h"
+#include "log.h"
 #include "mem.h"
 #include "plugin.h"
 #include "schema.h"
@@ -14,6 +15,7 @@
 #include <norc/version.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -63,6 +65,62 @@ int norc_daemon_end(struct norc_db *db, int64_t id, int status)
 	return norc_model_exec(db,
 			       "UPDATE daemons SET status = ?, heartbeat = ?, ended = ? WHERE id = ?",
 			       a, 4, NULL);
+}
+
+int norc_daemon_reap_dead(struct norc_db *db, int64_t self_id, int timeout_s, int64_t *lost_instances)
+{
+	*lost_instances = 0;
+	int64_t cutoff = norc_clock_now_us() - (int64_t)timeout_s * NORC_US_PER_SEC;
+	static const struct norc_col cols[] = {{"id", NORC_COL_INT}, {"kind", NORC_COL_TEXT}};
+	struct norc_arg a[] = {NORC_AI(NORC_ST_SUCCESS), NORC_AI(cutoff), NORC_AI(self_id)};
+	json_t *rows;
+	int rc = norc_model_query(db,
+				  "SELECT id, kind FROM daemons WHERE status < ? AND heartbeat < ? "
+				  "AND id <> ?", a, 3, cols, 2, &rows);
+	if (rc != NORC_OK)
+		return rc;
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		int64_t id = json_integer_value(json_object_get(row, "id"));
+		bool executor = strcmp(json_string_value(json_object_get(row, "kind")), "executor") == 0;
+		int64_t n = 0, lost = 0;
+		int64_t now = norc_clock_now_us();
+		if (norc_db_begin_write(db) != NORC_OK)
+			break;
+		/* the heartbeat condition again: a daemon that beat meanwhile is not dead */
+		struct norc_arg d[] = {NORC_AI(NORC_ST_ERROR), NORC_AI(now), NORC_AI(id),
+				       NORC_AI(NORC_ST_SUCCESS), NORC_AI(cutoff)};
+		rc = norc_model_exec(db, "UPDATE daemons SET status = ?, ended = ? WHERE id = ? AND "
+				     "status < ? AND heartbeat < ?", d, 5, &n);
+		if (rc == NORC_OK && n == 1 && executor) {
+			struct norc_arg e[] = {NORC_AI(NORC_ST_ERROR), NORC_AI(now), NORC_AI(id),
+					       NORC_AI(NORC_ST_RUNNING)};
+			rc = norc_model_exec(db, "UPDATE instances SET status = ?, ended = ? WHERE "
+					     "executor_id = ? AND status = ?", e, 4, &lost);
+		}
+		if (rc == NORC_OK && n == 1 && !executor) {
+			struct norc_arg f[] = {NORC_AI(id)};
+			rc = norc_model_exec(db, "UPDATE schedules SET lease_owner = NULL, "
+					     "lease_until = NULL WHERE lease_owner = ?", f, 1, NULL);
+		}
+		if (rc == NORC_OK)
+			rc = norc_db_commit(db);
+		else
+			norc_db_rollback(db);
+		if (rc == NORC_OK && n == 1) {
+			NORC_WARN("%s #%" PRId64 " is dead (no heartbeat for %d s): marked ERROR%s",
+				  executor ? "executor" : "scheduler", id, timeout_s,
+				  executor ? "; its running instances were lost" : "; its schedules "
+				  "are released");
+			if (lost)
+				NORC_WARN("%" PRId64 " instance(s) of executor #%" PRId64 " marked ERROR "
+					  "(executor lost)", lost, id);
+			*lost_instances += lost;
+		}
+	}
+	json_decref(rows);
+	return rc;
 }
 
 int norc_daemon_open(const char *prog, const char *config_path, struct norc_config **cfg,

@@ -22,6 +22,13 @@ int norc_daemon_heartbeat(struct norc_db *db, int64_t id, int status, int *reque
 /* Final status and ended = now. */
 int norc_daemon_end(struct norc_db *db, int64_t id, int status);
 
+/* Any live daemon calls this at its heartbeat: daemons whose heartbeat is older than
+ * timeout_s become ERROR (a final status already written is never touched), a dead
+ * executor's RUNNING instances become ERROR ("executor lost"), a dead scheduler's schedules
+ * are released. *lost_instances gets how many instances were finalized. Cheap: it reads
+ * only the daemons that are not final (index on kind, status). */
+int norc_daemon_reap_dead(struct norc_db *db, int64_t self_id, int timeout_s, int64_t *lost_instances);
+
 /* Program start-up shared by the daemons: load the config (path may be NULL), open the
  * database, refuse a wrong schema, hand the connection to plugins, load plugins. On failure
  * prints "PROG: error: ..." and returns non-zero; on success the caller frees *cfg and

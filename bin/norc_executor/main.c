@@ -214,6 +214,7 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 				.argv = plan.argv, .envp = env,
 				.cwd = plan.cwd ? plan.cwd : ex->cfg->tmp_dir, .log_fd = fd,
 				.nice = ri.nice,
+				.parent_death_signal = SIGKILL, /* it dies with its executor */
 			};
 			pid_t pid;
 			if (norc_spawn(&req, &pid, err, sizeof(err)) == NORC_OK) {
@@ -456,6 +457,8 @@ static int run_loop(struct executor *ex)
 			if (norc_daemon_heartbeat(ex->db, ex->id, ex->status, &req) != NORC_OK)
 				NORC_WARN("heartbeat failed: %s", norc_db_errmsg(ex->db));
 			ex->next_beat_us = mono + ex->cfg->heartbeat_s * NORC_US_PER_SEC;
+			int64_t lost;
+			norc_daemon_reap_dead(ex->db, ex->id, ex->cfg->heartbeat_timeout_s, &lost);
 			if (req)
 				handle_request(ex, req);
 		}

@@ -386,6 +386,8 @@ static int run_loop(struct scheduler *s, int sigfd)
 			int req = 0, end;
 			if (norc_daemon_heartbeat(s->db, s->id, s->status, &req) != NORC_OK)
 				NORC_WARN("heartbeat failed: %s", norc_db_errmsg(s->db));
+			int64_t lost;
+			norc_daemon_reap_dead(s->db, s->id, s->cfg->heartbeat_timeout_s, &lost);
 			if (req && (end = handle_request(s, req)))
 				return end;
 			if (s->status == NORC_ST_RUNNING)

@@ -94,6 +94,21 @@ expect_ok "scheduler reload --wait" ctl scheduler "$sid" -r -w
 expect_fail "executors take no RELOAD" 1 "takes no RELOAD" ctl executor "$(sql "SELECT MAX(id) FROM daemons WHERE kind = 'executor'")" --reload
 expect_fail "handle refuses a live daemon" 1 "only a dead or failed daemon can be handled" ctl scheduler "$sid" --handle
 
+# kill -9 of an executor while its task runs: a live daemon (the scheduler) finds it dead
+# after heartbeat_timeout, marks it and its instance ERROR, and the task is gone with it.
+"$bindir/norc_executor" Q -c 1 >/dev/null 2>&1 & xpid=$!
+wait_for 5 "SELECT COUNT(*) FROM daemons WHERE pid = $xpid AND status = 2" 1 || bad "executor 4 did not start"
+xid=$(sql "SELECT id FROM daemons WHERE pid = $xpid")
+ctl executor "$(sql "SELECT id FROM daemons WHERE kind = 'executor' AND status = 2 AND id <> $xid LIMIT 1")" --pause --wait >/dev/null
+norc task add Doomed --command "exec sleep 45.$$" >/dev/null
+did2=$(norc --json run Doomed --queue Q | sed 's/[^0-9]//g')
+wait_for 5 "SELECT executor_id FROM instances WHERE id = $did2 AND status = 2" "$xid" || bad "doomed task not running on executor 4"
+kill -KILL "$xpid"; wait "$xpid" 2>/dev/null
+sleep 0.3
+pgrep -f "sleep 45\.$$" >/dev/null && bad "the task outlived its killed executor" || ok "the task died with its executor (parent-death signal)"
+wait_for 8 "SELECT status FROM instances WHERE id = $did2" 14 && ok "its instance is ERROR within the heartbeat timeout" || bad "instance stuck RUNNING"
+[ "$(sql "SELECT status FROM daemons WHERE id = $xid")" = 14 ] && ok "the dead executor is marked ERROR" || bad "dead executor status"
+
 # Handle a dead daemon; host-wide stop.
 "$bindir/norc_executor" Q -c 1 >/dev/null 2>&1 & dpid=$!
 wait_for 5 "SELECT COUNT(*) FROM daemons WHERE pid = $dpid AND status = 2" 1 || bad "executor 3 did not start"
