@@ -109,6 +109,24 @@ pgrep -f "sleep 45\.$$" >/dev/null && bad "the task outlived its killed executor
 wait_for 8 "SELECT status FROM instances WHERE id = $did2" 14 && ok "its instance is ERROR within the heartbeat timeout" || bad "instance stuck RUNNING"
 [ "$(sql "SELECT status FROM daemons WHERE id = $xid")" = 14 ] && ok "the dead executor is marked ERROR" || bad "dead executor status"
 
+# Two schedulers; kill -9 the one holding a make-up schedule: the other takes it over within
+# the heartbeat timeout and every nominal fire time has exactly one instance, none missing.
+"$bindir/norc_scheduler" >/dev/null 2>&1 & s2pid=$!; pids+=($s2pid)
+hs=$(norc --json schedule add Quick --queue Q --period 1 --reps 0 --make-up | sed 's/[^0-9]//g')
+wait_for 5 "SELECT COUNT(*) >= 2 FROM instances WHERE schedule_id = $hs" 1 || bad "HA schedule did not fire"
+holder=$(sql "SELECT lease_owner FROM schedules WHERE id = $hs")
+hpid=$(sql "SELECT pid FROM daemons WHERE id = $holder")
+kill -KILL "$hpid"; wait "$hpid" 2>/dev/null
+[ "$hpid" = "$spid" ] && spid=$s2pid
+sid=$(sql "SELECT id FROM daemons WHERE pid = $spid")
+wait_for 10 "SELECT lease_owner FROM schedules WHERE id = $hs" "$sid" && ok "the surviving scheduler took the schedule over" || bad "no takeover"
+sleep 2
+gaps=$(sql "SELECT fire_time FROM instances WHERE schedule_id = $hs ORDER BY fire_time" | awk 'NR > 1 && $1 - prev != 1000000 { bad++ } { prev = $1 } END { print bad + 0 }')
+[ "$gaps" = 0 ] && ok "every second from the start has its instance, across the failover" || bad "$gaps gap(s) in the fire times"
+[ "$(sql "SELECT COUNT(*) - COUNT(DISTINCT fire_time) FROM instances WHERE schedule_id = $hs")" = 0 ] && ok "no fire time has two instances" || bad "doubled fires"
+[ "$(sql "SELECT status FROM daemons WHERE id = $holder")" = 14 ] && ok "the killed scheduler is marked ERROR" || bad "killed scheduler status"
+norc schedule rm "$hs" >/dev/null
+
 # Handle a dead daemon; host-wide stop.
 "$bindir/norc_executor" Q -c 1 >/dev/null 2>&1 & dpid=$!
 wait_for 5 "SELECT COUNT(*) FROM daemons WHERE pid = $dpid AND status = 2" 1 || bad "executor 3 did not start"
