@@ -127,6 +127,17 @@ gaps=$(sql "SELECT fire_time FROM instances WHERE schedule_id = $hs ORDER BY fir
 [ "$(sql "SELECT status FROM daemons WHERE id = $holder")" = 14 ] && ok "the killed scheduler is marked ERROR" || bad "killed scheduler status"
 norc schedule rm "$hs" >/dev/null
 
+# norc_reporter: the three tables, running daemons first, JSON.
+rep() { "$bindir/norc_reporter" "$@"; }
+expect_ok "reporter -e -s -q" rep -e -s -q -t 1h
+expect_out "reporter header" "^\[[0-9/]{10} [0-9:]{8}\] \(UTC\) from the last 1h\.$"
+expect_out "executors table" "^ID +QUEUE +QUEUE TYPE +HOST +PID +RUNNING +SUCCEEDED +FAILED +STARTED +ENDED +STATUS$"
+expect_out "schedulers table shows the live scheduler first" "^$sid +[^ ]+ +$spid +[0-9]+ .* RUNNING$"
+expect_out "queues table" "^Q +DBQueue +[0-9]+ +[0-9]+$"
+expect_ok "reporter --json" rep -e -s -q --json
+expect_json "reporter json" "j['schedulers'][0]['status'] == 'RUNNING' and j['executors'][0]['status'] in ('RUNNING', 'PAUSED') and any(q['name'] == 'Q' for q in j['queues']) and j['executors'][0]['succeeded'] >= 1"
+expect_fail "reporter bad timeframe" 2 "-t 'soon'" rep -t soon
+
 # Handle a dead daemon; host-wide stop.
 "$bindir/norc_executor" Q -c 1 >/dev/null 2>&1 & dpid=$!
 wait_for 5 "SELECT COUNT(*) FROM daemons WHERE pid = $dpid AND status = 2" 1 || bad "executor 3 did not start"
