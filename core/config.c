@@ -52,6 +52,9 @@ static const struct opt opts[] = {
 	{"daemon.heartbeat", OPT_INT, F(heartbeat_s), 1, 3600, false, "seconds between heartbeats"},
 	{"daemon.heartbeat_timeout", OPT_INT, F(heartbeat_timeout_s), 2, 86400, false,
 	 "seconds without heartbeat before a daemon counts as dead"},
+	{"daemon.stop_timeout", OPT_INT, F(stop_timeout_s), 0, 7 * 86400, false,
+	 "seconds a STOPped executor lets its instances finish before it kills them (0: no "
+	 "limit)"},
 	{"daemon.kill_grace", OPT_INT, F(kill_grace_s), 0, 3600, false,
 	 "seconds between SIGTERM and SIGKILL for a task's process group"},
 };
@@ -247,7 +250,8 @@ static void set_defaults(struct norc_config *c)
 	c->db.port = 3306;
 	c->db.connect_timeout_s = 10;
 	c->heartbeat_s = 3;
-	c->heartbeat_timeout_s = 23;
+	c->heartbeat_timeout_s = 20;
+	c->stop_timeout_s = 600;
 	c->kill_grace_s = 5;
 }
 
@@ -319,6 +323,40 @@ int norc_config_load(const char *path, struct norc_config **out, char *err, size
 		return rc;
 	}
 	*out = c;
+	return NORC_OK;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+int norc_config_reload(struct norc_config *cfg, char *restart_note, size_t notelen, char *err,
+		       size_t errlen)
+{
+	struct norc_config *n;
+	int rc = norc_config_load(cfg->file, &n, err, errlen);
+	if (rc != NORC_OK)
+		return rc;
+	cfg->heartbeat_s = n->heartbeat_s;
+	cfg->heartbeat_timeout_s = n->heartbeat_timeout_s;
+	cfg->kill_grace_s = n->kill_grace_s;
+	cfg->stop_timeout_s = n->stop_timeout_s;
+	char *t = cfg->log_dir;
+	cfg->log_dir = n->log_dir;
+	n->log_dir = t;
+	/* what this process holds open: only a restart changes it */
+	bool db = n->db.backend != cfg->db.backend || !same_str(n->db.path, cfg->db.path) ||
+		  !same_str(n->db.host, cfg->db.host) || n->db.port != cfg->db.port ||
+		  !same_str(n->db.socket, cfg->db.socket) || !same_str(n->db.user, cfg->db.user) ||
+		  !same_str(n->db.name, cfg->db.name);
+	bool plugins = n->n_plugin_dirs != cfg->n_plugin_dirs;
+	for (size_t i = 0; !plugins && i < n->n_plugin_dirs; i++)
+		plugins = strcmp(n->plugin_dirs[i], cfg->plugin_dirs[i]) != 0;
+	bool tmp = !same_str(n->tmp_dir, cfg->tmp_dir);
+	snprintf(restart_note, notelen, "%s%s%s", db ? " database" : "", plugins ? " plugin_dirs" : "",
+		 tmp ? " tmp_dir" : "");
+	norc_config_free(n);
 	return NORC_OK;
 }
 
@@ -404,6 +442,7 @@ void norc_config_print(const struct norc_config *c, FILE *out, bool json)
 	json_object_set_new(dm, "heartbeat", json_integer(c->heartbeat_s));
 	json_object_set_new(dm, "heartbeat_timeout", json_integer(c->heartbeat_timeout_s));
 	json_object_set_new(dm, "kill_grace", json_integer(c->kill_grace_s));
+	json_object_set_new(dm, "stop_timeout", json_integer(c->stop_timeout_s));
 	json_object_set_new(o, "daemon", dm);
 	if (json) {
 		json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

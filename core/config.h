@@ -38,6 +38,7 @@ struct norc_config {
 	int heartbeat_s;
 	int heartbeat_timeout_s;
 	int kill_grace_s; /* SIGTERM -> SIGKILL delay for timed-out or killed tasks */
+	int stop_timeout_s; /* STOP: how long running instances may finish (0: no limit) */
 };
 
 /* Which file would be read for an explicit -C value (may be NULL). Borrowed or static. */
@@ -46,6 +47,12 @@ const char *norc_config_pick(const char *explicit_path);
  * Caller frees with norc_config_free. */
 int norc_config_load(const char *path, struct norc_config **out, char *err, size_t errlen);
 void norc_config_free(struct norc_config *cfg); /* NULL ok */
+/* SIGHUP: read cfg->file again. On success the settings a running daemon can change take
+ * effect in cfg (daemon timings, log_dir); restart_note gets the changed settings that need a
+ * restart (" database plugin_dirs tmp_dir", empty when none), which keep their old values.
+ * On failure cfg is untouched and err says why. */
+int norc_config_reload(struct norc_config *cfg, char *restart_note, size_t notelen, char *err,
+		       size_t errlen);
 /* Fill a norc_db_config (strings borrowed from cfg, except *password_buf, which the caller
  * frees with free()). Resolves the password from the file or environment variable. */
 int norc_config_db(const struct norc_config *cfg, struct norc_db_config *out, char **password_buf,

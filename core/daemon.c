@@ -7,10 +7,12 @@
 #include "status.h"
 
 #include "host.h"
+#include "instance.h"
 #include "log.h"
 #include "mem.h"
 #include "plugin.h"
 #include "schema.h"
+#include "spawn.h"
 
 #include <norc/version.h>
 
@@ -45,15 +47,26 @@ int norc_daemon_register(struct norc_db *db, const char *kind, int64_t queue_id,
 
 int norc_daemon_heartbeat(struct norc_db *db, int64_t id, int status, int *request)
 {
-	struct norc_arg a[] = {NORC_AI(norc_clock_now_us()), NORC_AI(status), NORC_AI(id)};
-	int rc = norc_model_exec(db, "UPDATE daemons SET heartbeat = ?, status = ? WHERE id = ?", a,
-				 3, NULL);
+	/* never over a final status someone else wrote (ERROR from a reaper, HANDLED): a daemon
+	 * declared dead must not come back to life in the table */
+	int64_t n = 0;
+	struct norc_arg a[] = {NORC_AI(norc_clock_now_us()), NORC_AI(status), NORC_AI(id),
+			       NORC_AI(NORC_ST_SUCCESS), NORC_AI(status)};
+	int rc = norc_model_exec(db, "UPDATE daemons SET heartbeat = ?, status = ? WHERE id = ? "
+				 "AND (status < ? OR status = ?)", a, 5, &n);
 	*request = 0;
 	if (rc != NORC_OK)
 		return rc;
+	if (n != 1)
+		return NORC_ENOTFOUND;
+	return norc_daemon_request(db, id, request);
+}
+
+int norc_daemon_request(struct norc_db *db, int64_t id, int *request)
+{
 	int64_t req = 0;
-	rc = norc_db_query_int64(db, "SELECT COALESCE(request, 0) FROM daemons WHERE id = ?", &req,
-				 1, id);
+	int rc = norc_db_query_int64(db, "SELECT COALESCE(request, 0) FROM daemons WHERE id = ?",
+				     &req, 1, id);
 	*request = (int)req;
 	return rc;
 }
@@ -61,22 +74,67 @@ int norc_daemon_heartbeat(struct norc_db *db, int64_t id, int status, int *reque
 int norc_daemon_end(struct norc_db *db, int64_t id, int status)
 {
 	int64_t now = norc_clock_now_us();
-	struct norc_arg a[] = {NORC_AI(status), NORC_AI(now), NORC_AI(now), NORC_AI(id)};
+	struct norc_arg a[] = {NORC_AI(status), NORC_AI(now), NORC_AI(now), NORC_AI(id),
+			       NORC_AI(NORC_ST_SUCCESS), NORC_AI(status)};
 	return norc_model_exec(db,
-			       "UPDATE daemons SET status = ?, heartbeat = ?, ended = ? WHERE id = ?",
-			       a, 4, NULL);
+			       "UPDATE daemons SET status = ?, heartbeat = ?, ended = ? WHERE id = ? "
+			       "AND (status < ? OR status = ?)", a, 6, NULL);
 }
 
-int norc_daemon_reap_dead(struct norc_db *db, int64_t self_id, int timeout_s, int64_t *lost_instances)
+/* Inside a transaction: every RUNNING instance of dead executor id ends ERROR "executor
+ * lost", and is retried when its task says so (instance.c). */
+static int lose_instances(struct norc_db *db, int64_t executor_id, int64_t *lost)
+{
+	static const struct norc_col cols[] = {{"id", NORC_COL_INT}};
+	struct norc_arg a[] = {NORC_AI(executor_id), NORC_AI(NORC_ST_RUNNING)};
+	json_t *rows;
+	int rc = norc_model_query(db, "SELECT id FROM instances WHERE executor_id = ? AND ended IS "
+				  "NULL AND status = ?", a, 2, cols, 1, &rows);
+	if (rc != NORC_OK)
+		return rc;
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		int64_t id = json_integer_value(json_object_get(row, "id")), retry = 0;
+		struct norc_instance_end end = {NORC_ST_ERROR, -1, 0, "executor lost", true};
+		bool recorded = false;
+		rc = norc_instance_end(db, id, &end, &retry, &recorded);
+		if (rc != NORC_OK)
+			break;
+		*lost += recorded;
+		if (retry)
+			NORC_INFO("Instance #%" PRId64 " (executor lost) will be retried as instance "
+				  "#%" PRId64 ".", id, retry);
+	}
+	json_decref(rows);
+	return rc;
+}
+
+int norc_daemon_reap_dead(struct norc_db *db, int64_t self_id, const struct norc_config *cfg,
+			  bool beat_ok, struct norc_reaper *r, int64_t *lost_instances)
 {
 	*lost_instances = 0;
+	int timeout_s = cfg->heartbeat_timeout_s;
+	int64_t mono = norc_clock_mono_us();
+	if (!beat_ok) {
+		r->good_since_us = 0;
+		return NORC_OK;
+	}
+	if (!r->good_since_us || mono - r->last_good_us > (2 * cfg->heartbeat_s + 1) * NORC_US_PER_SEC)
+		r->good_since_us = mono; /* first good beat after a gap: watch a full timeout */
+	r->last_good_us = mono;
+	if (mono - r->good_since_us < (int64_t)timeout_s * NORC_US_PER_SEC)
+		return NORC_OK;
 	int64_t cutoff = norc_clock_now_us() - (int64_t)timeout_s * NORC_US_PER_SEC;
-	static const struct norc_col cols[] = {{"id", NORC_COL_INT}, {"kind", NORC_COL_TEXT}};
+	static const struct norc_col cols[] = {
+		{"id", NORC_COL_INT}, {"kind", NORC_COL_TEXT}, {"host", NORC_COL_TEXT}};
+	char self_host[256] = "";
+	gethostname(self_host, sizeof(self_host) - 1);
 	struct norc_arg a[] = {NORC_AI(NORC_ST_SUCCESS), NORC_AI(cutoff), NORC_AI(self_id)};
 	json_t *rows;
 	int rc = norc_model_query(db,
-				  "SELECT id, kind FROM daemons WHERE status < ? AND heartbeat < ? "
-				  "AND id <> ?", a, 3, cols, 2, &rows);
+				  "SELECT id, kind, host FROM daemons WHERE status < ? AND heartbeat < ? "
+				  "AND id <> ?", a, 3, cols, 3, &rows);
 	if (rc != NORC_OK)
 		return rc;
 	size_t i;
@@ -93,12 +151,8 @@ int norc_daemon_reap_dead(struct norc_db *db, int64_t self_id, int timeout_s, in
 				       NORC_AI(NORC_ST_SUCCESS), NORC_AI(cutoff)};
 		rc = norc_model_exec(db, "UPDATE daemons SET status = ?, ended = ? WHERE id = ? AND "
 				     "status < ? AND heartbeat < ?", d, 5, &n);
-		if (rc == NORC_OK && n == 1 && executor) {
-			struct norc_arg e[] = {NORC_AI(NORC_ST_ERROR), NORC_AI(now), NORC_AI(id),
-					       NORC_AI(NORC_ST_RUNNING)};
-			rc = norc_model_exec(db, "UPDATE instances SET status = ?, ended = ? WHERE "
-					     "executor_id = ? AND status = ?", e, 4, &lost);
-		}
+		if (rc == NORC_OK && n == 1 && executor)
+			rc = lose_instances(db, id, &lost);
 		if (rc == NORC_OK && n == 1 && !executor) {
 			struct norc_arg f[] = {NORC_AI(id)};
 			rc = norc_model_exec(db, "UPDATE schedules SET lease_owner = NULL, "
@@ -117,6 +171,13 @@ int norc_daemon_reap_dead(struct norc_db *db, int64_t self_id, int timeout_s, in
 				NORC_WARN("%" PRId64 " instance(s) of executor #%" PRId64 " marked ERROR "
 					  "(executor lost)", lost, id);
 			*lost_instances += lost;
+			const char *h = json_string_value(json_object_get(row, "host"));
+			int swept = executor && h && strcmp(h, self_host) == 0
+					    ? norc_spawn_sweep_dead_executors()
+					    : 0;
+			if (swept)
+				NORC_WARN("killed %d process(es) executor #%" PRId64 " left on this "
+					  "host", swept, id);
 		}
 	}
 	json_decref(rows);
@@ -148,6 +209,20 @@ int norc_daemon_open(const char *prog, const char *config_path, struct norc_conf
 	norc_host_set_db(*db);
 	norc_plugin_load_all(*cfg);
 	return NORC_OK;
+}
+
+void norc_daemon_reload_config(struct norc_config *cfg)
+{
+	char note[128] = "", err[512] = "";
+	if (norc_config_reload(cfg, note, sizeof(note), err, sizeof(err)) != NORC_OK) {
+		NORC_ERROR("SIGHUP: the config was not reloaded, the running one stays: %s", err);
+		return;
+	}
+	NORC_INFO("SIGHUP: config %s reloaded (heartbeat %d s, heartbeat_timeout %d s, "
+		  "stop_timeout %d s, kill_grace %d s, log_dir %s).", cfg->file, cfg->heartbeat_s,
+		  cfg->heartbeat_timeout_s, cfg->stop_timeout_s, cfg->kill_grace_s, cfg->log_dir);
+	if (note[0])
+		NORC_WARN("SIGHUP: changed settings that need a restart to take effect:%s", note);
 }
 
 int norc_daemon_open_file(const struct norc_config *cfg, const char *rel, char **abs_out)

@@ -5,47 +5,67 @@
 #include "clock.h"
 #include "mem.h"
 #include "model.h"
+#include "log.h"
 #include "status.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Insert an instance row (CREATED) with its log path. Inside the caller's transaction. */
+struct new_instance {
+	int64_t task_id, schedule_id, fire_time_us, queue_id, previous_id, retry_at;
+	int attempt;
+};
+
+static int insert_instance(struct norc_db *db, const struct new_instance *n, int64_t *id)
+{
+	struct norc_arg a[] = {
+		NORC_AI(n->task_id),
+		n->schedule_id ? NORC_AI(n->schedule_id) : NORC_AS(NULL),
+		NORC_AI(n->fire_time_us),
+		NORC_AI(n->queue_id),
+		NORC_AI(NORC_ST_CREATED),
+		NORC_AI(norc_clock_now_us()),
+		NORC_AI(n->attempt),
+		n->previous_id ? NORC_AI(n->previous_id) : NORC_AS(NULL),
+		n->retry_at ? NORC_AI(n->retry_at) : NORC_AS(NULL),
+	};
+	int rc = norc_model_exec(db,
+				 "INSERT INTO instances (task_id, schedule_id, fire_time, queue_id, "
+				 "status, enqueued, attempt, previous_id, retry_at) VALUES (?, ?, ?, ?, "
+				 "?, ?, ?, ?, ?)", a, 9, NULL);
+	if (rc != NORC_OK)
+		return rc;
+	*id = norc_db_last_insert_id(db);
+	/* tasks/<Type>/<name>/<name>-<id>, the original's layout */
+	struct norc_stmt *st;
+	char *path = NULL;
+	rc = norc_db_query_row(db, "SELECT type, name FROM tasks WHERE id = ?", n->task_id, &st);
+	if (rc == NORC_OK) {
+		path = norc_xasprintf("tasks/%s/%s/%s-%" PRId64, norc_stmt_column_text(st, 0),
+				      norc_stmt_column_text(st, 1), norc_stmt_column_text(st, 1), *id);
+		norc_stmt_finalize(st);
+		struct norc_arg b[] = {NORC_AS(path), NORC_AI(*id)};
+		rc = norc_model_exec(db, "UPDATE instances SET log_path = ? WHERE id = ?", b, 2, NULL);
+	}
+	free(path);
+	return rc;
+}
+
 int norc_instance_enqueue(struct norc_db *db, struct norc_queue_handle *q, int64_t task_id,
 			  int64_t schedule_id, int64_t fire_time_us, int64_t *id, char *err,
 			  size_t errlen)
 {
-	int64_t now = norc_clock_now_us();
-	struct norc_arg a[] = {NORC_AI(task_id), schedule_id ? NORC_AI(schedule_id) : NORC_AS(NULL),
-			       NORC_AI(fire_time_us), NORC_AI(q->id), NORC_AI(NORC_ST_CREATED),
-			       NORC_AI(now)};
-	int rc = norc_model_exec(db,
-				 "INSERT INTO instances (task_id, schedule_id, fire_time, queue_id, "
-				 "status, enqueued) VALUES (?, ?, ?, ?, ?, ?)", a, 6, NULL);
+	struct new_instance n = {.task_id = task_id, .schedule_id = schedule_id,
+				 .fire_time_us = fire_time_us, .queue_id = q->id, .attempt = 1};
+	int rc = insert_instance(db, &n, id);
 	if (rc == NORC_EEXIST)
 		return norc_err_set(err, errlen, rc, "schedule #%" PRId64 " already fired for that "
 				    "time", schedule_id);
 	if (rc != NORC_OK)
 		return norc_err_set(err, errlen, rc, "instance: %s", norc_db_errmsg(db));
-	*id = norc_db_last_insert_id(db);
-	/* tasks/<Type>/<name>/<name>-<id>, the original's layout */
-	struct norc_stmt *st;
-	char *path = NULL;
-	rc = norc_db_query_row(db, "SELECT type, name FROM tasks WHERE id = ?", task_id, &st);
-	if (rc == NORC_OK) {
-		path = norc_xasprintf("tasks/%s/%s/%s-%" PRId64, norc_stmt_column_text(st, 0),
-				      norc_stmt_column_text(st, 1), norc_stmt_column_text(st, 1), *id);
-		norc_stmt_finalize(st);
-	}
-	if (rc == NORC_OK && path) {
-		struct norc_arg b[] = {NORC_AS(path), NORC_AI(*id)};
-		rc = norc_model_exec(db, "UPDATE instances SET log_path = ? WHERE id = ?", b, 2, NULL);
-	}
-	free(path);
-	if (rc != NORC_OK)
-		return norc_err_set(err, errlen, rc, "instance: %s", norc_db_errmsg(db));
-	rc = q->ops->push(q->h, *id, err, errlen);
-	return rc;
+	return q->ops->push(q->h, *id, err, errlen);
 }
 
 int norc_instance_claim(struct norc_db *db, int64_t id, int64_t executor_id, bool *won)
@@ -96,13 +116,149 @@ void norc_run_info_free(struct norc_run_info *ri)
 	memset(ri, 0, sizeof(*ri));
 }
 
-int norc_instance_finish(struct norc_db *db, int64_t id, int status, int exit_code,
-			 int term_signal)
+int64_t norc_instance_retry_delay(int attempt, int64_t delay, int64_t max_delay)
 {
-	struct norc_arg a[] = {NORC_AI(status), NORC_AI(norc_clock_now_us()),
-			       exit_code >= 0 ? NORC_AI(exit_code) : NORC_AS(NULL),
-			       term_signal ? NORC_AI(term_signal) : NORC_AS(NULL), NORC_AI(id)};
-	return norc_model_exec(db,
-			       "UPDATE instances SET status = ?, ended = ?, exit_code = ?, "
-			       "term_signal = ? WHERE id = ?", a, 5, NULL);
+	int64_t d = delay;
+	for (int i = 1; i < attempt && d < max_delay; i++)
+		d *= 2;
+	return d < max_delay ? d : max_delay;
+}
+
+static bool retryable(const struct norc_instance_end *e)
+{
+	return e->lost || e->status == NORC_ST_FAILURE || e->status == NORC_ST_TIMEDOUT;
+}
+
+/* Inside a transaction: the next attempt of instance id when its task has one left. */
+static int create_retry(struct norc_db *db, int64_t id, int64_t *retry_id)
+{
+	struct norc_stmt *st;
+	int rc = norc_db_query_row(db,
+				   "SELECT i.task_id, COALESCE(i.schedule_id, 0), COALESCE(i.fire_time,"
+				   " 0), COALESCE(i.queue_id, 0), i.attempt, t.retries, t.retry_delay,"
+				   " t.retry_max_delay, t.deleted, COALESCE(i.job_instance_id, 0) "
+				   "FROM instances i JOIN tasks t ON t.id = i.task_id WHERE i.id = ?",
+				   id, &st);
+	if (rc != NORC_OK)
+		return rc;
+	struct new_instance n = {
+		.task_id = norc_stmt_column_int64(st, 0),
+		.schedule_id = norc_stmt_column_int64(st, 1),
+		.fire_time_us = norc_stmt_column_int64(st, 2),
+		.queue_id = norc_stmt_column_int64(st, 3),
+		.attempt = (int)norc_stmt_column_int64(st, 4) + 1,
+		.previous_id = id,
+	};
+	int64_t retries = norc_stmt_column_int64(st, 5), delay = norc_stmt_column_int64(st, 6),
+		max_delay = norc_stmt_column_int64(st, 7);
+	bool gone = norc_stmt_column_int64(st, 8) != 0, in_job = norc_stmt_column_int64(st, 9);
+	norc_stmt_finalize(st);
+	if (gone || in_job || !n.queue_id || n.attempt > retries + 1)
+		return NORC_OK; /* removed task, job node (the job retries), or no attempt left */
+	int64_t wait = norc_instance_retry_delay(n.attempt - 1, delay, max_delay);
+	n.retry_at = norc_clock_now_us() + wait * NORC_US_PER_SEC;
+	if (n.retry_at == 0)
+		n.retry_at = 1;
+	return insert_instance(db, &n, retry_id);
+}
+
+int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance_end *end,
+		      int64_t *retry_id, bool *recorded)
+{
+	int64_t dummy_id;
+	bool dummy_rec;
+	if (!retry_id)
+		retry_id = &dummy_id;
+	if (!recorded)
+		recorded = &dummy_rec;
+	*retry_id = 0;
+	*recorded = false;
+	bool own = !norc_db_in_tx(db);
+	int rc = own ? norc_db_begin_write(db) : NORC_OK;
+	if (rc != NORC_OK)
+		return rc;
+	int64_t n = 0;
+	struct norc_arg a[] = {
+		NORC_AI(end->status),
+		NORC_AI(norc_clock_now_us()),
+		end->exit_code >= 0 ? NORC_AI(end->exit_code) : NORC_AS(NULL),
+		end->term_signal ? NORC_AI(end->term_signal) : NORC_AS(NULL),
+		NORC_AS(end->reason),
+		NORC_AI(id),
+		NORC_AI(NORC_ST_SUCCESS),
+	};
+	rc = norc_model_exec(db,
+			     "UPDATE instances SET status = ?, ended = ?, exit_code = ?, "
+			     "term_signal = ?, reason = ? WHERE id = ? AND status < ?", a, 7, &n);
+	if (rc == NORC_OK && n == 1 && retryable(end))
+		rc = create_retry(db, id, retry_id);
+	if (own) {
+		if (rc == NORC_OK)
+			rc = norc_db_commit(db);
+		else
+			norc_db_rollback(db);
+	}
+	if (rc != NORC_OK)
+		*retry_id = 0;
+	else
+		*recorded = n == 1;
+	return rc;
+}
+
+int norc_instance_push_retries(struct norc_db *db, int64_t now_us, int limit,
+			       struct norc_queue_handle *(*open_queue)(void *ctx, int64_t queue_id),
+			       void (*pushed_queue)(void *ctx, int64_t queue_id, int64_t instance_id),
+			       void *ctx, int *pushed, int64_t *next_at)
+{
+	*pushed = 0;
+	*next_at = 0;
+	static const struct norc_col cols[] = {{"id", NORC_COL_INT},
+					       {"retry_at", NORC_COL_INT},
+					       {"queue_id", NORC_COL_INT}};
+	struct norc_arg lim[] = {NORC_AI(limit + 1)};
+	json_t *rows;
+	int rc = norc_model_query(db,
+				  "SELECT id, retry_at, queue_id FROM instances WHERE retry_at IS NOT "
+				  "NULL ORDER BY retry_at LIMIT ?", lim, 1, cols, 3, &rows);
+	if (rc != NORC_OK)
+		return rc;
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		int64_t id = json_integer_value(json_object_get(row, "id"));
+		int64_t at = json_integer_value(json_object_get(row, "retry_at"));
+		int64_t qid = json_integer_value(json_object_get(row, "queue_id"));
+		if (at > now_us || *pushed >= limit) {
+			*next_at = at;
+			break;
+		}
+		struct norc_queue_handle *q = open_queue(ctx, qid);
+		if (!q)
+			continue;
+		char err[512] = "";
+		int64_t n = 0;
+		rc = norc_db_begin_write(db);
+		struct norc_arg a[] = {NORC_AI(now_us), NORC_AI(id)};
+		if (rc == NORC_OK)
+			rc = norc_model_exec(db, "UPDATE instances SET retry_at = NULL, enqueued = ? "
+					     "WHERE id = ? AND retry_at IS NOT NULL", a, 2, &n);
+		if (rc == NORC_OK && n == 1)
+			rc = q->ops->push(q->h, id, err, sizeof(err));
+		if (rc == NORC_OK)
+			rc = norc_db_commit(db);
+		else
+			norc_db_rollback(db);
+		if (rc != NORC_OK) {
+			NORC_ERROR("retry <Instance #%" PRId64 ">: cannot push it: %s; trying again "
+				   "later", id, err[0] ? err : norc_db_errmsg(db));
+			*next_at = now_us + NORC_US_PER_SEC;
+			break;
+		}
+		if (n == 1) {
+			(*pushed)++;
+			pushed_queue(ctx, qid, id);
+		}
+	}
+	json_decref(rows);
+	return rc;
 }

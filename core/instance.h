@@ -29,8 +29,34 @@ struct norc_run_info {
 int norc_instance_load(struct norc_db *db, int64_t id, struct norc_run_info *out);
 void norc_run_info_free(struct norc_run_info *ri);
 
-/* Final status; exit_code < 0 and term_signal 0 store NULLs. */
-int norc_instance_finish(struct norc_db *db, int64_t id, int status, int exit_code,
-			 int term_signal);
+/* How an instance ended. exit_code < 0 and term_signal 0 store NULLs; reason (borrowed, may
+ * be NULL) says why when the status alone does not ("executor lost", "could not start: ..."). */
+struct norc_instance_end {
+	int status, exit_code, term_signal;
+	const char *reason;
+	bool lost; /* its executor died: retried like a failure */
+};
+
+/* Record the end of a RUNNING instance; a final status already recorded is never overwritten
+ * (*recorded false then). When the end is retryable (FAILURE, TIMEDOUT or lost) and the task
+ * has attempts left, the next attempt is created in the same transaction: CREATED, attempt+1,
+ * previous_id = id, retry_at = now + retry_delay * 2^(attempt-1) capped at retry_max_delay;
+ * the scheduler pushes it at retry_at. *retry_id gets its id, or 0.
+ * Runs its own transaction unless the caller has one open. retry_id and recorded may be NULL. */
+int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance_end *end,
+		      int64_t *retry_id, bool *recorded);
+
+/* The delay before attempt `attempt + 1` (pure; exposed for tests): delay * 2^(attempt-1),
+ * capped at max_delay, in seconds. */
+int64_t norc_instance_retry_delay(int attempt, int64_t delay, int64_t max_delay);
+
+/* Push retries whose time has come (at most `limit`), each with a compare-and-set on retry_at
+ * so one scheduler pushes it once; open_queue maps a queue id to a handle (NULL: skip it).
+ * *pushed counts them; *next_at gets the earliest retry_at still waiting (0: none). Rings
+ * nothing: the caller rings the queues' doorbells (pushed_queue is called per push). */
+int norc_instance_push_retries(struct norc_db *db, int64_t now_us, int limit,
+			       struct norc_queue_handle *(*open_queue)(void *ctx, int64_t queue_id),
+			       void (*pushed_queue)(void *ctx, int64_t queue_id, int64_t instance_id),
+			       void *ctx, int *pushed, int64_t *next_at);
 
 #endif

@@ -314,10 +314,13 @@ int norc_model_task_add(struct norc_db *db, const struct norc_task_def *d, int64
 	struct norc_arg a[] = {NORC_AS(d->name), NORC_AS(d->type),
 			       NORC_AS(d->description ? d->description : ""),
 			       NORC_AS(d->params_json), NORC_AI(d->timeout_s), NORC_AI(d->nice),
+			       NORC_AI(d->retries), NORC_AI(d->retry_delay_s),
+			       NORC_AI(d->retry_max_delay_s ? d->retry_max_delay_s : 3600),
 			       NORC_AI(norc_clock_now_us())};
 	rc = insert(db,
-		    "INSERT INTO tasks (name, type, description, params, timeout, nice, added) "
-		    "VALUES (?, ?, ?, ?, ?, ?, ?)", a, NARGS(a), id);
+		    "INSERT INTO tasks (name, type, description, params, timeout, nice, retries, "
+		    "retry_delay, retry_max_delay, added) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", a,
+		    NARGS(a), id);
 	if (rc == NORC_EEXIST)
 		return norc_err_set(err, errlen, rc,
 				    "task '%s' already exists; pick another name, or remove it "
@@ -329,11 +332,13 @@ static const struct norc_col task_cols[] = {
 	{"id", NORC_COL_INT},       {"name", NORC_COL_TEXT},    {"type", NORC_COL_TEXT},
 	{"timeout", NORC_COL_INT},  {"nice", NORC_COL_INT},     {"schedules", NORC_COL_INT},
 	{"description", NORC_COL_TEXT}, {"params", NORC_COL_TEXT}, {"added", NORC_COL_TIME},
+	{"retries", NORC_COL_INT},  {"retry_delay", NORC_COL_INT}, {"retry_max_delay", NORC_COL_INT},
 };
 #define TASK_SELECT                                                                             \
 	"SELECT t.id, t.name, t.type, t.timeout, t.nice,"                                       \
 	" (SELECT COUNT(*) FROM schedules s WHERE s.task_id = t.id AND s.deleted = 0),"         \
-	" t.description, t.params, t.added FROM tasks t "
+	" t.description, t.params, t.added, t.retries, t.retry_delay, t.retry_max_delay "       \
+	"FROM tasks t "
 
 int norc_model_task_list(struct norc_db *db, json_t **rows)
 {
@@ -345,6 +350,55 @@ int norc_model_task_get(struct norc_db *db, int64_t id, json_t **obj, char *err,
 {
 	return get_one(db, TASK_SELECT "WHERE t.id = ?", id, task_cols, NARGS(task_cols), "task",
 		       obj, err, errlen);
+}
+
+int norc_model_task_set(struct norc_db *db, int64_t id, const struct norc_task_def *d, int has,
+			char *err, size_t errlen)
+{
+	static const struct {
+		int bit;
+		const char *col;
+	} fields[] = {
+		{NORC_TASK_SET_TIMEOUT, "timeout"},
+		{NORC_TASK_SET_NICE, "nice"},
+		{NORC_TASK_SET_RETRIES, "retries"},
+		{NORC_TASK_SET_RETRY_DELAY, "retry_delay"},
+		{NORC_TASK_SET_RETRY_MAX_DELAY, "retry_max_delay"},
+		{NORC_TASK_SET_DESCRIPTION, "description"},
+	};
+	if ((has & NORC_TASK_SET_DESCRIPTION) && d->description && strlen(d->description) > 512)
+		return norc_err_set(err, errlen, NORC_EINVAL, "task #%" PRId64 ": the description "
+				    "is longer than 512 characters", id);
+	struct norc_arg a[8];
+	char sql[256] = "UPDATE tasks SET ";
+	size_t n = 0;
+	for (size_t i = 0; i < NARGS(fields); i++) {
+		if (!(has & fields[i].bit))
+			continue;
+		int v = fields[i].bit == NORC_TASK_SET_TIMEOUT	       ? d->timeout_s
+			: fields[i].bit == NORC_TASK_SET_NICE	       ? d->nice
+			: fields[i].bit == NORC_TASK_SET_RETRIES     ? d->retries
+			: fields[i].bit == NORC_TASK_SET_RETRY_DELAY ? d->retry_delay_s
+								     : d->retry_max_delay_s;
+		a[n++] = fields[i].bit == NORC_TASK_SET_DESCRIPTION
+				 ? NORC_AS(d->description ? d->description : "")
+				 : NORC_AI(v);
+		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "%s%s = ?", n > 1 ? ", " : "",
+			 fields[i].col);
+	}
+	if (n == 0)
+		return norc_err_set(err, errlen, NORC_EINVAL, "task #%" PRId64 ": nothing to change; "
+				    "see `norc task set --help`", id);
+	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), " WHERE id = ? AND deleted = 0");
+	a[n++] = NORC_AI(id);
+	int64_t changed = 0;
+	int rc = norc_model_exec(db, sql, a, n, &changed);
+	if (rc != NORC_OK)
+		return dberr(db, rc, err, errlen, "task set");
+	if (changed != 1)
+		return norc_err_set(err, errlen, NORC_ENOTFOUND, "task #%" PRId64 " does not exist "
+				    "(or was removed)", id);
+	return NORC_OK;
 }
 
 int norc_model_task_rm(struct norc_db *db, int64_t id, bool force, char *err, size_t errlen)
@@ -470,11 +524,13 @@ static const struct norc_col instance_cols[] = {
 	{"schedule", NORC_COL_INT},   {"fire_time", NORC_COL_TIME}, {"executor", NORC_COL_INT},
 	{"enqueued", NORC_COL_TIME},  {"started", NORC_COL_TIME},  {"ended", NORC_COL_TIME},
 	{"exit_code", NORC_COL_INT},  {"attempt", NORC_COL_INT},   {"log_path", NORC_COL_TEXT},
+	{"previous", NORC_COL_INT},   {"retry_at", NORC_COL_TIME}, {"reason", NORC_COL_TEXT},
+	{"term_signal", NORC_COL_INT},
 };
 #define INSTANCE_SELECT                                                                         \
 	"SELECT i.id, t.name, i.status, i.schedule_id, i.fire_time, i.executor_id, i.enqueued, " \
-	"i.started, i.ended, i.exit_code, i.attempt, i.log_path FROM instances i "                \
-	"JOIN tasks t ON t.id = i.task_id "
+	"i.started, i.ended, i.exit_code, i.attempt, i.log_path, i.previous_id, i.retry_at, "     \
+	"i.reason, i.term_signal FROM instances i JOIN tasks t ON t.id = i.task_id "
 
 int norc_model_instance_list(struct norc_db *db, const struct norc_instance_filter *f, json_t **rows)
 {

@@ -68,11 +68,22 @@ int norc_model_queue_rm(struct norc_db *db, int64_t id, char *err, size_t errlen
 struct norc_task_def {
 	const char *name, *type, *description, *params_json;
 	int timeout_s, nice;
+	/* retries after a FAILURE, TIMEDOUT or lost run; the delay doubles from retry_delay_s
+	 * up to retry_max_delay_s (0 means the default, 3600) */
+	int retries, retry_delay_s, retry_max_delay_s;
 };
 int norc_model_task_add(struct norc_db *db, const struct norc_task_def *def, int64_t *id,
 			char *err, size_t errlen);
 int norc_model_task_list(struct norc_db *db, json_t **rows);
 int norc_model_task_get(struct norc_db *db, int64_t id, json_t **obj, char *err, size_t errlen);
+/* Change a task's run settings: each field of set whose `has` bit is on (TASK_SET_*). */
+enum {
+	NORC_TASK_SET_TIMEOUT = 1, NORC_TASK_SET_NICE = 2, NORC_TASK_SET_RETRIES = 4,
+	NORC_TASK_SET_RETRY_DELAY = 8, NORC_TASK_SET_RETRY_MAX_DELAY = 16,
+	NORC_TASK_SET_DESCRIPTION = 32
+};
+int norc_model_task_set(struct norc_db *db, int64_t id, const struct norc_task_def *set, int has,
+			char *err, size_t errlen);
 /* Soft-remove; with live schedules refused unless force, which removes them too. */
 int norc_model_task_rm(struct norc_db *db, int64_t id, bool force, char *err, size_t errlen);
 

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Version 1: the whole data model. */
+/* Version 1: the whole data model. It stays open to edits until the first release (docs/
+ * decisions.md 14); from then on every change is a new migration. */
 static const char *const v1[] = {
 	"CREATE TABLE IF NOT EXISTS norc_schema ("
 	" id INTEGER NOT NULL PRIMARY KEY,"
@@ -33,6 +34,9 @@ static const char *const v1[] = {
 	" params TEXT NOT NULL,"
 	" timeout INTEGER NOT NULL DEFAULT 0,"
 	" nice INTEGER NOT NULL DEFAULT 0,"
+	" retries INTEGER NOT NULL DEFAULT 0,"           /* extra attempts after a failure */
+	" retry_delay INTEGER NOT NULL DEFAULT 0,"       /* s before the first retry, doubling */
+	" retry_max_delay INTEGER NOT NULL DEFAULT 3600," /* cap of that doubling, s */
 	" added BIGINT NOT NULL,"
 	" deleted INTEGER NOT NULL DEFAULT 0,"
 	" UNIQUE (name)){END}",
@@ -124,14 +128,18 @@ static const char *const v1[] = {
 	" exit_code INTEGER NULL,"
 	" term_signal INTEGER NULL,"
 	" attempt INTEGER NOT NULL DEFAULT 1,"
+	" previous_id BIGINT NULL REFERENCES instances(id)," /* the attempt this one retries */
+	" retry_at BIGINT NULL,"   /* a retry not yet pushed: the scheduler pushes it then */
+	" reason VARCHAR(255) NULL," /* why it ended so, when the status alone does not say */
 	" log_path VARCHAR(1024) NULL,"
 	" revision_id BIGINT NULL REFERENCES revisions(id),"
-	" UNIQUE (schedule_id, fire_time)){END}",
+	" UNIQUE (schedule_id, fire_time, attempt)){END}",
 	"CREATE INDEX IF NOT EXISTS instances_status ON instances (status)",
 	"CREATE INDEX IF NOT EXISTS instances_executor ON instances (executor_id, ended, status)",
 	"CREATE INDEX IF NOT EXISTS instances_task ON instances (task_id, ended)",
 	"CREATE INDEX IF NOT EXISTS instances_ended ON instances (ended)",
 	"CREATE INDEX IF NOT EXISTS instances_job ON instances (job_instance_id)",
+	"CREATE INDEX IF NOT EXISTS instances_retry ON instances (retry_at)",
 
 	"CREATE TABLE IF NOT EXISTS dbqueue_items ("
 	" id {PK},"

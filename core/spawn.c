@@ -7,7 +7,10 @@
 
 #include <norc/plugin.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -136,4 +139,123 @@ int norc_spawn_kill_group(pid_t pgid, int sig)
 int norc_spawn_become_subreaper(void)
 {
 	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? NORC_OK : NORC_EIO;
+}
+
+/* ---- sweeps: no process outlives its instance ---- */
+
+/* Start time (clock ticks since boot, /proc/PID/stat field 22) of pid; 0 when it is gone. */
+static unsigned long long start_ticks(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+	if (!p)
+		return 0;
+	/* p is on the space before field 3 (state); step to the space before field 22 */
+	p++;
+	for (int field = 3; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+void norc_spawn_identity(char *buf, size_t len)
+{
+	snprintf(buf, len, "%d:%llu", (int)getpid(), start_ticks(getpid()));
+}
+
+/* The value of NAME= in /proc/PID/environ, copied into out; false when absent or unreadable
+ * (another user's process, or gone). */
+static bool environ_get(pid_t pid, const char *name, char *out, size_t outlen)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	static char buf[65536]; /* single-threaded daemons; environments are small */
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	size_t nl = strlen(name);
+	for (char *p = buf; p < buf + n; p += strlen(p) + 1)
+		if (strncmp(p, name, nl) == 0 && p[nl] == '=') {
+			snprintf(out, outlen, "%s", p + nl + 1);
+			return true;
+		}
+	return false;
+}
+
+static void kill_process_and_group(pid_t pid)
+{
+	pid_t pg = getpgid(pid);
+	if (pg > 1 && pg != getpgrp())
+		kill(-pg, SIGKILL);
+	kill(pid, SIGKILL);
+}
+
+int norc_spawn_sweep_dead_executors(void)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	int killed = 0;
+	pid_t self = getpid();
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 1 || pid == self)
+			continue;
+		char tok[64];
+		if (!environ_get((pid_t)pid, "NORC_EXECUTOR", tok, sizeof(tok)))
+			continue;
+		int epid = 0;
+		unsigned long long ticks = 0;
+		if (sscanf(tok, "%d:%llu", &epid, &ticks) != 2 || epid <= 1)
+			continue;
+		if (start_ticks(epid) == ticks)
+			continue; /* its executor still runs: the process is that executor's business */
+		kill_process_and_group((pid_t)pid);
+		killed++;
+	}
+	closedir(d);
+	return killed;
+}
+
+int norc_spawn_kill_orphans(bool (*keep)(void *ctx, int64_t instance_id, pid_t pid), void *ctx)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	char buf[8192];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	int killed = 0;
+	for (char *p = buf, *end; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		char id[32];
+		if (pid > 1 && environ_get((pid_t)pid, "NORC_INSTANCE_ID", id, sizeof(id)) &&
+		    !keep(ctx, strtoll(id, NULL, 10), (pid_t)pid)) {
+			kill_process_and_group((pid_t)pid);
+			killed++;
+		}
+	}
+	return killed;
 }

@@ -10,6 +10,8 @@
 #ifndef NORC_SPAWN_H
 #define NORC_SPAWN_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -33,5 +35,22 @@ int norc_spawn(const struct norc_spawn_req *req, pid_t *pid, char *err, size_t e
 int norc_spawn_kill_group(pid_t pgid, int sig);
 /* Make this process a child subreaper (orphaned descendants are reparented to it). */
 int norc_spawn_become_subreaper(void);
+
+/* Sweeps, so that no process outlives its instance. Every task gets NORC_EXECUTOR=<identity
+ * of its executor> and NORC_INSTANCE_ID in its environment, which its descendants inherit,
+ * also those that leave the process group with setsid().
+ *
+ * This process's identity "<pid>:<start time>" (start time in clock ticks since boot, so a
+ * reused pid never matches). */
+void norc_spawn_identity(char *buf, size_t len);
+/* Kill (SIGKILL, with their process groups) this user's processes whose NORC_EXECUTOR names
+ * an executor that no longer runs: what was left on this host by an executor that died.
+ * Scans /proc; call it at start-up and when an executor on this host is found dead.
+ * Returns how many were killed. */
+int norc_spawn_sweep_dead_executors(void);
+/* Our direct children that are not task leaders are orphans reparented to us (we are a
+ * subreaper). Each one whose NORC_INSTANCE_ID keep() refuses is killed with its group.
+ * Returns how many. Reads /proc/self/task/<pid>/children: cheap, call it after a run ends. */
+int norc_spawn_kill_orphans(bool (*keep)(void *ctx, int64_t instance_id, pid_t pid), void *ctx);
 
 #endif

@@ -56,8 +56,9 @@ static int instance_list(struct norc_cli *cli, int argc, char **argv)
 	json_t *rows;
 	if (norc_model_instance_list(cli->db, &f, &rows) != NORC_OK)
 		return norc_cli_fail("instance list: %s", norc_db_errmsg(cli->db));
-	static const char *const cols[] = {"id", "task", "status", "schedule", "fire_time",
-					   "executor", "started", "ended", "exit_code", NULL};
+	static const char *const cols[] = {"id", "task", "status", "attempt", "schedule",
+					   "fire_time", "executor", "started", "ended", "exit_code",
+					   "reason", NULL};
 	norc_table_print_rows(cols, rows, stdout, cli->json);
 	json_decref(rows);
 	return NORC_EXIT_OK;
@@ -82,7 +83,8 @@ static int instance_show(struct norc_cli *cli, int argc, char **argv)
 		return norc_cli_fail("%s", err);
 	static const char *const keys[] = {"id", "task", "status", "schedule", "fire_time",
 					   "executor", "enqueued", "started", "ended", "exit_code",
-					   "attempt", "log_path", NULL};
+					   "term_signal", "reason", "attempt", "previous", "retry_at",
+					   "log_path", NULL};
 	norc_table_print_record(keys, obj, stdout, cli->json);
 	json_decref(obj);
 	return NORC_EXIT_OK;

@@ -16,48 +16,91 @@
 static void add_help(void)
 {
 	printf("usage: norc task add NAME [--type TYPE] [--command CMD] [--timeout DURATION]\n"
-	       "                     [--nice N] [--description TEXT] [--param KEY=VALUE]...\n\n"
+	       "                     [--nice N] [--retries N] [--retry-delay DURATION]\n"
+	       "                     [--retry-max-delay DURATION] [--description TEXT]\n"
+	       "                     [--param KEY=VALUE]...\n\n"
 	       "Adds a task. TYPE is a task plugin (default CommandTask, which runs CMD with\n"
 	       "/bin/sh -c). --command CMD is short for --param command=CMD. Parameters are\n"
-	       "checked by the plugin. --timeout takes seconds or 30s/5m/2h/1d (0 = none);\n"
-	       "--nice is -20..19.\n");
+	       "checked by the plugin. Durations take seconds or 30s/5m/2h/1d.\n"
+	       "  --timeout D           kill the run after D (0 = none)\n"
+	       "  --nice N              -20..19\n"
+	       "  --retries N           run again up to N times after FAILURE, TIMEDOUT or a lost\n"
+	       "                        executor; each attempt is its own instance (0..100)\n"
+	       "  --retry-delay D       wait D before the first retry, doubling each time\n"
+	       "  --retry-max-delay D   cap of that doubling (default 1h)\n");
 }
+
+/* The run settings `task add` and `task set` share: true when c was one of them. */
+static bool run_setting(int c, const char *cmd, struct norc_task_def *d, int *has, int *rc)
+{
+	int64_t secs = 0;
+	long long v = 0;
+	const char *name = c == 'T' ? "--timeout" : c == 'D' ? "--retry-delay" : "--retry-max-delay";
+	switch (c) {
+	case 'T':
+	case 'D':
+	case 'M':
+		if (norc_clock_parse_duration(optarg, &secs) != NORC_OK || secs > INT32_MAX ||
+		    (c == 'M' && secs < 1)) {
+			*rc = norc_cli_usage_error(cmd, "%s '%s': give seconds or 30s, 5m, 2h, 1d%s",
+						   name, optarg, c == 'M' ? " (at least 1 s)" : "");
+		} else if (c == 'T') {
+			d->timeout_s = (int)secs;
+			*has |= NORC_TASK_SET_TIMEOUT;
+		} else if (c == 'D') {
+			d->retry_delay_s = (int)secs;
+			*has |= NORC_TASK_SET_RETRY_DELAY;
+		} else {
+			d->retry_max_delay_s = (int)secs;
+			*has |= NORC_TASK_SET_RETRY_MAX_DELAY;
+		}
+		return true;
+	case 'n':
+		if (!norc_cli_int(optarg, -20, 19, &v))
+			*rc = norc_cli_usage_error(cmd, "--nice '%s': give -20..19", optarg);
+		d->nice = (int)v;
+		*has |= NORC_TASK_SET_NICE;
+		return true;
+	case 'r':
+		if (!norc_cli_int(optarg, 0, 100, &v))
+			*rc = norc_cli_usage_error(cmd, "--retries '%s': give 0..100", optarg);
+		d->retries = (int)v;
+		*has |= NORC_TASK_SET_RETRIES;
+		return true;
+	case 'd':
+		d->description = optarg;
+		*has |= NORC_TASK_SET_DESCRIPTION;
+		return true;
+	}
+	return false;
+}
+
+#define RUN_SETTING_OPTS                                                                        \
+	{"timeout", required_argument, NULL, 'T'}, {"nice", required_argument, NULL, 'n'},     \
+		{"retries", required_argument, NULL, 'r'},                                      \
+		{"retry-delay", required_argument, NULL, 'D'},                                  \
+		{"retry-max-delay", required_argument, NULL, 'M'},                              \
+		{"description", required_argument, NULL, 'd'}
 
 static int task_add(struct norc_cli *cli, int argc, char **argv)
 {
 	static const struct option lo[] = {{"type", required_argument, NULL, 't'},
 					   {"command", required_argument, NULL, 'c'},
-					   {"timeout", required_argument, NULL, 'T'},
-					   {"nice", required_argument, NULL, 'n'},
-					   {"description", required_argument, NULL, 'd'},
+					   RUN_SETTING_OPTS,
 					   {"param", required_argument, NULL, 'p'},
 					   {"help", no_argument, NULL, 'h'},
 					   {0}};
 	struct norc_task_def d = {.type = "CommandTask", .description = ""};
 	struct norc_params *params = norc_params_new();
 	char err[512];
-	int c, rc = NORC_EXIT_OK;
-	long long v;
-	int64_t secs;
+	int c, rc = NORC_EXIT_OK, has = 0;
 	while (rc == NORC_EXIT_OK &&
-	       (c = norc_cli_getopt("task add", argc, argv, "t:c:T:n:d:p:h", lo)) != -1) {
+	       (c = norc_cli_getopt("task add", argc, argv, "t:c:T:n:r:D:M:d:p:h", lo)) != -1) {
+		if (run_setting(c, "task add", &d, &has, &rc))
+			continue;
 		switch (c) {
 		case 't': d.type = optarg; break;
 		case 'c': norc_params_set(params, "command", optarg); break;
-		case 'd': d.description = optarg; break;
-		case 'T':
-			if (norc_clock_parse_duration(optarg, &secs) != NORC_OK || secs > INT32_MAX)
-				rc = norc_cli_usage_error("task add", "--timeout '%s': give seconds "
-							  "or 30s, 5m, 2h, 1d", optarg);
-			else
-				d.timeout_s = (int)secs;
-			break;
-		case 'n':
-			if (!norc_cli_int(optarg, -20, 19, &v))
-				rc = norc_cli_usage_error("task add", "--nice '%s': give -20..19", optarg);
-			else
-				d.nice = (int)v;
-			break;
 		case 'p':
 			if (norc_params_set_kv(params, optarg, err, sizeof(err)) != NORC_OK)
 				rc = norc_cli_usage_error("task add", "%s", err);
@@ -103,6 +146,43 @@ static int task_add(struct norc_cli *cli, int argc, char **argv)
 	return rc;
 }
 
+static int task_set(struct norc_cli *cli, int argc, char **argv)
+{
+	static const struct option lo[] = {RUN_SETTING_OPTS, {"help", no_argument, NULL, 'h'}, {0}};
+	struct norc_task_def d = {0};
+	int c, rc = NORC_EXIT_OK, has = 0;
+	while (rc == NORC_EXIT_OK &&
+	       (c = norc_cli_getopt("task set", argc, argv, "T:n:r:D:M:d:h", lo)) != -1) {
+		if (run_setting(c, "task set", &d, &has, &rc))
+			continue;
+		if (c == 'h') {
+			printf("usage: norc task set NAME|ID [--timeout D] [--nice N] [--retries N]\n"
+			       "                     [--retry-delay D] [--retry-max-delay D]\n"
+			       "                     [--description TEXT]\n\n"
+			       "Changes a task's run settings (see `norc task add --help`). They apply "
+			       "to runs\nthat start from now on, retries included.\n");
+			return NORC_EXIT_OK;
+		}
+		rc = NORC_EXIT_USAGE;
+	}
+	if (rc != NORC_EXIT_OK)
+		return rc;
+	if (optind + 1 != argc)
+		return norc_cli_usage_error("task set", "give exactly one task NAME or ID");
+	if (!has)
+		return norc_cli_usage_error("task set", "give at least one setting to change");
+	if (norc_cli_db(cli, true) != NORC_OK)
+		return NORC_EXIT_FAIL;
+	char err[512];
+	int64_t id;
+	if (norc_model_task_find(cli->db, argv[optind], &id, err, sizeof(err)) != NORC_OK ||
+	    norc_model_task_set(cli->db, id, &d, has, err, sizeof(err)) != NORC_OK)
+		return norc_cli_fail("%s", err);
+	if (!cli->json)
+		printf("task %s changed\n", argv[optind]);
+	return NORC_EXIT_OK;
+}
+
 static int task_list(struct norc_cli *cli, int argc, char **argv)
 {
 	int rc = norc_cli_simple_opts("task list", argc, argv, 0,
@@ -115,8 +195,8 @@ static int task_list(struct norc_cli *cli, int argc, char **argv)
 	json_t *rows;
 	if (norc_model_task_list(cli->db, &rows) != NORC_OK)
 		return norc_cli_fail("task list: %s", norc_db_errmsg(cli->db));
-	static const char *const cols[] = {"id", "name", "type", "timeout", "nice", "schedules",
-					   "description", NULL};
+	static const char *const cols[] = {"id", "name", "type", "timeout", "nice", "retries",
+					   "schedules", "description", NULL};
 	size_t i;
 	json_t *row;
 	json_array_foreach(rows, i, row) {
@@ -148,7 +228,8 @@ static int task_show(struct norc_cli *cli, int argc, char **argv)
 		return norc_cli_fail("task show: %s", norc_db_errmsg(cli->db));
 	}
 	static const char *const keys[] = {"id", "name", "type", "description", "timeout", "nice",
-					   "params", "added", NULL};
+					   "retries", "retry_delay", "retry_max_delay", "params",
+					   "added", NULL};
 	if (cli->json) {
 		json_object_set(obj, "schedule_list", sched);
 		norc_table_print_record(keys, obj, stdout, true);
@@ -202,6 +283,7 @@ static const struct norc_cli_cmd subs[] = {
 	{"add", task_add, "add a task"},
 	{"list", task_list, "list tasks"},
 	{"show", task_show, "show one task"},
+	{"set", task_set, "change a task's run settings"},
 	{"rm", task_rm, "remove a task"},
 	{NULL, NULL, NULL},
 };

@@ -48,6 +48,7 @@ extern char **environ;
 
 #define POLL_MIN_US (50 * 1000)
 #define POLL_MAX_US (1000 * 1000)
+#define REQUEST_POLL_US (1000 * 1000) /* requests from other hosts: read every second */
 
 struct run {
 	bool used;
@@ -58,12 +59,14 @@ struct run {
 	int64_t deadline_us; /* monotonic; 0 = no timeout */
 	int64_t kill_at_us;  /* monotonic; SIGKILL after the grace period */
 	bool timed_out, interrupted;
+	const char *why_interrupted; /* static text: "executor killed", "stop deadline passed" */
 };
 
 /* An instance end the database did not take yet (locked, down): retried every loop turn. */
 struct pending_end {
 	int64_t instance_id;
 	int status, exit_code, term_signal;
+	char *reason; /* owned, may be NULL */
 };
 
 struct executor {
@@ -75,22 +78,43 @@ struct executor {
 	struct run *runs;
 	int sigfd;
 	int bell; /* doorbell socket, -1 when polling only */
-	int64_t poll_interval_us, next_poll_us, next_beat_us;
+	int64_t poll_interval_us, next_poll_us, next_beat_us, next_request_us;
+	int64_t stop_deadline_us; /* monotonic; STOP kills what still runs then (0: none) */
+	struct norc_reaper reaper;
 	FILE *log;
 	struct pending_end *pending;
 	size_t npending;
 };
 
-/* Record an instance's end, or keep it for a retry: an instance must never stay RUNNING
- * while its executor lives. */
-static void record_end(struct executor *ex, int64_t id, int status, int code, int sig)
+/* Record an end; true when the database took it. A retry it created is announced to the
+ * schedulers on this host, which push it when its time comes. */
+static bool end_instance(struct executor *ex, const struct pending_end *e)
 {
-	if (norc_instance_finish(ex->db, id, status, code, sig) == NORC_OK)
+	struct norc_instance_end end = {e->status, e->exit_code, e->term_signal, e->reason, false};
+	int64_t retry = 0;
+	if (norc_instance_end(ex->db, e->instance_id, &end, &retry, NULL) != NORC_OK)
+		return false;
+	if (retry) {
+		NORC_INFO("Instance #%" PRId64 " will be retried as instance #%" PRId64 ".",
+			  e->instance_id, retry);
+		norc_doorbell_ring(ex->cfg, 0);
+	}
+	return true;
+}
+
+/* Record an instance's end, or keep it for a retry: an instance must never stay RUNNING
+ * while its executor lives. reason is borrowed (NULL: none). */
+static void record_end(struct executor *ex, int64_t id, int status, int code, int sig,
+		       const char *reason)
+{
+	struct pending_end e = {id, status, code, sig, (char *)reason};
+	if (end_instance(ex, &e))
 		return;
 	NORC_WARN("instance #%" PRId64 ": cannot record its end (%s) yet: %s; retrying", id,
 		  norc_status_name(status), norc_db_errmsg(ex->db));
+	e.reason = reason ? norc_xstrdup(reason) : NULL;
 	ex->pending = norc_xrealloc(ex->pending, (ex->npending + 1) * sizeof(*ex->pending));
-	ex->pending[ex->npending++] = (struct pending_end){id, status, code, sig};
+	ex->pending[ex->npending++] = e;
 }
 
 static void retry_ends(struct executor *ex)
@@ -98,12 +122,13 @@ static void retry_ends(struct executor *ex)
 	size_t keep = 0;
 	for (size_t i = 0; i < ex->npending; i++) {
 		struct pending_end *e = &ex->pending[i];
-		if (norc_instance_finish(ex->db, e->instance_id, e->status, e->exit_code,
-					 e->term_signal) == NORC_OK)
+		if (end_instance(ex, e)) {
 			NORC_INFO("instance #%" PRId64 ": end recorded (%s).", e->instance_id,
 				  norc_status_name(e->status));
-		else
+			free(e->reason);
+		} else {
 			ex->pending[keep++] = *e;
+		}
 	}
 	ex->npending = keep;
 }
@@ -133,6 +158,8 @@ __attribute__((format(printf, 2, 3))) static void task_line(int fd, const char *
 	dprintf(fd, "%s INFO: %s\n", stamp, msg);
 }
 
+static char identity[64]; /* NORC_EXECUTOR: lets sweeps find what a dead executor left */
+
 static char **build_env(const struct norc_run_info *ri, const struct norc_config *cfg,
 			char *const *extra)
 {
@@ -141,7 +168,7 @@ static char **build_env(const struct norc_run_info *ri, const struct norc_config
 		n++;
 	while (extra && extra[m])
 		m++;
-	char **env = norc_xcalloc(n + m + 5, sizeof(char *));
+	char **env = norc_xcalloc(n + m + 6, sizeof(char *));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(environ[i], "NORC_", 5) != 0) /* ours are set below */
@@ -155,6 +182,7 @@ static char **build_env(const struct norc_run_info *ri, const struct norc_config
 	env[k++] = norc_xasprintf("NORC_TASK_NAME=%s", ri->task_name);
 	env[k++] = norc_xasprintf("NORC_FIRE_TIME=%s", iso);
 	env[k++] = norc_xasprintf("NORC_TMP_DIR=%s", cfg->tmp_dir);
+	env[k++] = norc_xasprintf("NORC_EXECUTOR=%s", identity);
 	for (size_t i = 0; i < m; i++)
 		env[k++] = norc_xstrdup(extra[i]);
 	return env;
@@ -167,16 +195,25 @@ static void free_strv(char **v)
 	free(v);
 }
 
-/* Start instance id in slot r. On failure the instance is finished ERROR. */
+static void set_status(struct executor *ex, int status);
+
+/* Start instance id in slot r. On failure the instance is finished ERROR with the reason; a
+ * failure of this host rather than of the task (its log cannot be written, its task type is
+ * not installed here, no process can be made) also suspends the executor: the next instance
+ * would fail the same way, so it takes no more work until an operator fixes it and sends
+ * RESUME. */
 static void start_run(struct executor *ex, struct run *r, int64_t id)
 {
+	bool host_fault = false;
 	struct norc_run_info ri;
 	char err[512] = "";
 	int rc = norc_instance_load(ex->db, id, &ri);
 	if (rc != NORC_OK) {
-		NORC_ERROR("instance #%" PRId64 ": cannot load it: %s; it is marked ERROR", id,
-			   norc_db_errmsg(ex->db));
-		record_end(ex, id, NORC_ST_ERROR, -1, 0);
+		char why[600];
+		snprintf(why, sizeof(why), "could not start: cannot load it: %s",
+			 norc_db_errmsg(ex->db));
+		NORC_ERROR("instance #%" PRId64 " %s; it is marked ERROR", id, why);
+		record_end(ex, id, NORC_ST_ERROR, -1, 0, why);
 		return;
 	}
 	char *label = norc_xasprintf("<Instance #%" PRId64 " of %s %s>", id, ri.task_type,
@@ -188,11 +225,12 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 	struct norc_exec_plan plan = {.struct_size = sizeof(plan)};
 	bool planned = false;
 	if (fd < 0)
-		snprintf(err, sizeof(err), "cannot open its log %s/%s: %s", ex->cfg->log_dir,
-			 ri.log_path, strerror(errno));
+		host_fault = snprintf(err, sizeof(err), "cannot open its log %s/%s: %s",
+				      ex->cfg->log_dir, ri.log_path, strerror(errno));
 	else if (!p)
-		snprintf(err, sizeof(err), "task type %s is not a loaded plugin on this host "
-			 "(`norc plugins` lists them; check plugin_dirs)", ri.task_type);
+		host_fault = snprintf(err, sizeof(err), "task type %s is not a loaded plugin on "
+				      "this host (`norc plugins` lists them; check plugin_dirs)",
+				      ri.task_type);
 	else if (norc_params_from_json(ri.params_json, &params, err, sizeof(err)) == NORC_OK) {
 		const struct norc_task_ops *ops = p->desc->ops;
 		struct norc_task_ctx ctx = {
@@ -230,6 +268,8 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 				label = NULL;
 				fd = -1;
 				err[0] = '\0';
+			} else {
+				host_fault = true;
 			}
 			free_strv(env);
 		}
@@ -242,7 +282,14 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 			task_line(fd, "Task could not start: %s", err);
 			task_line(fd, "Task ended with status ERROR.");
 		}
-		record_end(ex, id, NORC_ST_ERROR, -1, 0);
+		char why[600];
+		snprintf(why, sizeof(why), "could not start: %s", err);
+		record_end(ex, id, NORC_ST_ERROR, -1, 0, why);
+		if (host_fault && ex->status == NORC_ST_RUNNING) {
+			NORC_ERROR("Executor suspended: this host cannot start instances (%s). Fix "
+				   "it, then: norc_control executor %" PRId64 " --resume", err, ex->id);
+			set_status(ex, NORC_ST_SUSPENDED);
+		}
 	}
 	if (fd >= 0)
 		close(fd);
@@ -298,6 +345,17 @@ static bool fill_slots(struct executor *ex)
 	return found;
 }
 
+/* keep() for norc_spawn_kill_orphans: descendants of instances still running here stay. */
+static bool instance_running(void *ctx, int64_t instance_id, pid_t pid)
+{
+	(void)pid;
+	const struct executor *ex = ctx;
+	for (int i = 0; i < ex->concurrency; i++)
+		if (ex->runs[i].used && ex->runs[i].instance_id == instance_id)
+			return true;
+	return false;
+}
+
 static void finish_run(struct executor *ex, struct run *r, int wstatus)
 {
 	int status, code = -1, sig = 0;
@@ -319,11 +377,16 @@ static void finish_run(struct executor *ex, struct run *r, int wstatus)
 	norc_spawn_kill_group(r->pid, SIGKILL);
 	task_line(r->log_fd, "Task ended with status %s.", norc_status_name(status));
 	close(r->log_fd);
-	record_end(ex, r->instance_id, status, code, sig);
+	record_end(ex, r->instance_id, status, code, sig,
+		   r->timed_out ? "timed out" : r->interrupted ? r->why_interrupted : NULL);
 	NORC_INFO("%s ended with status %s.", r->label, norc_status_name(status));
 	free(r->label);
 	*r = (struct run){0};
 	ex->running--;
+	/* what left the group (setsid) and was reparented to us dies with its instance too */
+	int n = norc_spawn_kill_orphans(instance_running, ex);
+	if (n)
+		NORC_INFO("Killed %d leftover process(es) of ended instances.", n);
 	if (ex->poll_interval_us == POLL_MIN_US)
 		ex->next_poll_us = 0; /* the queue had work at the last look: refill the slot now */
 }
@@ -367,7 +430,8 @@ static void check_timeouts(struct executor *ex, int64_t mono)
 	}
 }
 
-static void kill_all(struct executor *ex)
+/* Interrupt every running instance (SIGTERM to its group, SIGKILL after kill_grace). */
+static void kill_all(struct executor *ex, const char *why)
 {
 	int64_t mono = norc_clock_mono_us();
 	for (int i = 0; i < ex->concurrency; i++) {
@@ -375,6 +439,7 @@ static void kill_all(struct executor *ex)
 		if (!r->used || r->interrupted || r->timed_out)
 			continue; /* already being stopped: keep its first cause and deadline */
 		r->interrupted = true;
+		r->why_interrupted = why;
 		r->kill_at_us = mono + ex->cfg->kill_grace_s * NORC_US_PER_SEC;
 		NORC_INFO("Killing process for %s.", r->label);
 		task_line(r->log_fd, "Interrupt signal received!");
@@ -396,18 +461,31 @@ static bool stopping(const struct executor *ex)
 	return ex->status == NORC_ST_STOPPING || ex->status == NORC_ST_KILLED;
 }
 
+/* STOP (request or SIGINT): no new work; the running instances may finish until
+ * daemon.stop_timeout, then they are killed (INTERRUPTED) and the executor ends ENDED. */
+static void begin_stop(struct executor *ex)
+{
+	if (stopping(ex))
+		return;
+	set_status(ex, NORC_ST_STOPPING);
+	if (ex->cfg->stop_timeout_s > 0 && ex->running)
+		ex->stop_deadline_us =
+			norc_clock_mono_us() + (int64_t)ex->cfg->stop_timeout_s * NORC_US_PER_SEC;
+	NORC_INFO("Stopping once %d running instance(s) end (at most %d s).", ex->running,
+		  ex->cfg->stop_timeout_s);
+}
+
 static void handle_request(struct executor *ex, int req)
 {
 	norc_control_take(ex->db, ex->id, req);
 	NORC_INFO("Request received: %s", norc_control_name(req));
 	switch (req) {
 	case NORC_REQ_STOP:
-		if (!stopping(ex))
-			set_status(ex, NORC_ST_STOPPING);
+		begin_stop(ex);
 		break;
 	case NORC_REQ_KILL:
 		set_status(ex, NORC_ST_KILLED);
-		kill_all(ex);
+		kill_all(ex, "executor killed");
 		break;
 	case NORC_REQ_PAUSE:
 		if (ex->status == NORC_ST_RUNNING)
@@ -430,6 +508,10 @@ static void handle_request(struct executor *ex, int req)
 static int64_t next_wake(const struct executor *ex, int64_t mono)
 {
 	int64_t t = ex->next_beat_us;
+	if (ex->next_request_us < t)
+		t = ex->next_request_us;
+	if (ex->stop_deadline_us && ex->stop_deadline_us < t)
+		t = ex->stop_deadline_us;
 	if (ex->status == NORC_ST_RUNNING && ex->running < ex->concurrency && ex->next_poll_us < t)
 		t = ex->next_poll_us;
 	if (ex->npending && mono + NORC_US_PER_SEC < t)
@@ -454,13 +536,38 @@ static int run_loop(struct executor *ex)
 			retry_ends(ex);
 		if (mono >= ex->next_beat_us) {
 			int req = 0;
-			if (norc_daemon_heartbeat(ex->db, ex->id, ex->status, &req) != NORC_OK)
+			int hb = norc_daemon_heartbeat(ex->db, ex->id, ex->status, &req);
+			if (hb == NORC_ENOTFOUND && ex->status != NORC_ST_KILLED) {
+				/* its instances were given up (ERROR or retried elsewhere): running
+				 * them on would run them twice */
+				NORC_ERROR("This executor was declared dead by another daemon (no "
+					   "heartbeat for %d s: the database was out of its reach); "
+					   "killing its %d instance(s) and stopping.",
+					   ex->cfg->heartbeat_timeout_s, ex->running);
+				ex->status = NORC_ST_KILLED;
+				kill_all(ex, "executor declared dead");
+			} else if (hb != NORC_OK && hb != NORC_ENOTFOUND) {
 				NORC_WARN("heartbeat failed: %s", norc_db_errmsg(ex->db));
+			}
 			ex->next_beat_us = mono + ex->cfg->heartbeat_s * NORC_US_PER_SEC;
 			int64_t lost;
-			norc_daemon_reap_dead(ex->db, ex->id, ex->cfg->heartbeat_timeout_s, &lost);
+			norc_daemon_reap_dead(ex->db, ex->id, ex->cfg, hb == NORC_OK, &ex->reaper, &lost);
 			if (req)
 				handle_request(ex, req);
+			ex->next_request_us = mono + REQUEST_POLL_US;
+		} else if (mono >= ex->next_request_us) {
+			/* requests from other hosts arrive within a second: one primary-key read */
+			int req = 0;
+			if (norc_daemon_request(ex->db, ex->id, &req) == NORC_OK && req)
+				handle_request(ex, req);
+			ex->next_request_us = mono + REQUEST_POLL_US;
+		}
+		if (ex->status == NORC_ST_STOPPING && ex->stop_deadline_us && ex->running &&
+		    mono >= ex->stop_deadline_us) {
+			NORC_WARN("Stop deadline (%d s) passed; killing %d running instance(s).",
+				  ex->cfg->stop_timeout_s, ex->running);
+			kill_all(ex, "stop deadline passed");
+			ex->stop_deadline_us = 0;
 		}
 		if (ex->status == NORC_ST_RUNNING && mono >= ex->next_poll_us) {
 			bool found = fill_slots(ex);
@@ -486,7 +593,7 @@ static int run_loop(struct executor *ex)
 			NORC_ERROR("ppoll: %s; killing the running instances and stopping",
 				   strerror(errno));
 			ex->status = NORC_ST_KILLED;
-			kill_all(ex);
+			kill_all(ex, "executor failed");
 		}
 		if (n < 0)
 			reap(ex);
@@ -505,15 +612,16 @@ static int run_loop(struct executor *ex)
 		while (read(ex->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			if (si.ssi_signo == SIGCHLD) {
 				reap(ex);
+			} else if (si.ssi_signo == SIGHUP) {
+				norc_daemon_reload_config(ex->cfg);
 			} else if (si.ssi_signo == SIGINT && !stopping(ex)) {
-				NORC_INFO("Signal 'SIGINT' received! Stopping once %d running "
-					  "instance(s) end.", ex->running);
-				set_status(ex, NORC_ST_STOPPING);
+				NORC_INFO("Signal 'SIGINT' received!");
+				begin_stop(ex);
 			} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 				NORC_INFO("Signal '%s' received! Killing %d running instance(s).",
 					  si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT", ex->running);
 				set_status(ex, NORC_ST_KILLED);
-				kill_all(ex);
+				kill_all(ex, "executor killed");
 			}
 		}
 		reap(ex); /* a SIGCHLD may have been merged with another signal */
@@ -613,10 +721,15 @@ int main(int argc, char **argv)
 	if (norc_spawn_become_subreaper() != NORC_OK)
 		NORC_WARN("cannot become a child subreaper: %s", strerror(errno));
 	ex.runs = norc_xcalloc((size_t)ex.concurrency, sizeof(struct run));
+	norc_spawn_identity(identity, sizeof(identity));
+	int swept = norc_spawn_sweep_dead_executors();
+	if (swept)
+		NORC_WARN("Killed %d process(es) left on this host by executors that died.", swept);
 	NORC_INFO("<Executor #%" PRId64 "> on queue %s with %d slot(s) initialized; starting...",
 		  ex.id, qname, ex.concurrency);
 	int final = run_loop(&ex);
 	NORC_INFO("Shutting down...");
+	norc_spawn_kill_orphans(instance_running, &ex); /* nothing runs: every leftover goes */
 	norc_daemon_end(ex.db, ex.id, final);
 	NORC_INFO("<Executor #%" PRId64 "> has been shut down successfully (%s).", ex.id,
 		  norc_status_name(final));

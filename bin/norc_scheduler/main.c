@@ -60,6 +60,9 @@ struct scheduler {
 	struct norc_queue_handle **queues; /* opened on first use */
 	size_t nq;
 	int64_t next_beat_us; /* monotonic */
+	int64_t next_request_us; /* monotonic: requests from other hosts are read every second */
+	int64_t retry_at;     /* wall clock: the earliest retry waiting to be pushed, 0: none */
+	struct norc_reaper reaper;
 	int bell;             /* doorbell (queue id 0), -1 when polling only */
 };
 
@@ -325,6 +328,31 @@ static void fire(struct scheduler *s)
 	heap_push(s, &x);
 }
 
+static struct norc_queue_handle *retry_queue(void *ctx, int64_t id)
+{
+	return queue_of(ctx, id);
+}
+
+static void retry_pushed(void *ctx, int64_t queue_id, int64_t instance_id)
+{
+	struct scheduler *s = ctx;
+	NORC_INFO("Enqueuing retry <Instance #%" PRId64 ">.", instance_id);
+	norc_doorbell_ring(s->cfg, queue_id);
+}
+
+/* Push the retries that are due (instance.c); remember when the next one is. */
+static void push_retries(struct scheduler *s)
+{
+	int pushed = 0;
+	int64_t next = 0;
+	if (norc_instance_push_retries(s->db, norc_clock_now_us(), 256, retry_queue, retry_pushed,
+				       s, &pushed, &next) != NORC_OK) {
+		NORC_WARN("retries: %s; looking again in 1 s", norc_db_errmsg(s->db));
+		next = norc_clock_now_us() + NORC_US_PER_SEC;
+	}
+	s->retry_at = next;
+}
+
 static void release_all(struct scheduler *s)
 {
 	struct norc_arg a[] = {NORC_AI(s->id)};
@@ -384,16 +412,36 @@ static int run_loop(struct scheduler *s, int sigfd)
 	for (;;) {
 		if (norc_clock_mono_us() >= s->next_beat_us) {
 			int req = 0, end;
-			if (norc_daemon_heartbeat(s->db, s->id, s->status, &req) != NORC_OK)
+			int hb = norc_daemon_heartbeat(s->db, s->id, s->status, &req);
+			if (hb == NORC_ENOTFOUND) {
+				NORC_ERROR("This scheduler was declared dead by another daemon (no "
+					   "heartbeat for %d s: the database was out of its reach); its "
+					   "schedules went to others. Stopping.",
+					   s->cfg->heartbeat_timeout_s);
+				s->n = 0;
+				return NORC_ST_ERROR;
+			}
+			if (hb != NORC_OK)
 				NORC_WARN("heartbeat failed: %s", norc_db_errmsg(s->db));
 			int64_t lost;
-			norc_daemon_reap_dead(s->db, s->id, s->cfg->heartbeat_timeout_s, &lost);
+			norc_daemon_reap_dead(s->db, s->id, s->cfg, hb == NORC_OK, &s->reaper, &lost);
 			if (req && (end = handle_request(s, req)))
 				return end;
-			if (s->status == NORC_ST_RUNNING)
+			if (s->status == NORC_ST_RUNNING) {
 				claim_cycle(s);
+				push_retries(s);
+			}
 			s->next_beat_us = norc_clock_mono_us() + s->cfg->heartbeat_s * NORC_US_PER_SEC;
+			s->next_request_us = norc_clock_mono_us() + NORC_US_PER_SEC;
+		} else if (norc_clock_mono_us() >= s->next_request_us) {
+			int req = 0, end;
+			if (norc_daemon_request(s->db, s->id, &req) == NORC_OK && req &&
+			    (end = handle_request(s, req)))
+				return end;
+			s->next_request_us = norc_clock_mono_us() + NORC_US_PER_SEC;
 		}
+		if (s->status == NORC_ST_RUNNING && s->retry_at && s->retry_at <= norc_clock_now_us())
+			push_retries(s);
 		/* bounded, so a burst (period 0, a long make-up) cannot starve heartbeats,
 		 * lease renewal and signals: the rest fires on the next turns */
 		int fired = 0;
@@ -401,11 +449,16 @@ static int run_loop(struct scheduler *s, int sigfd)
 		       fired++ < 256)
 			fire(s);
 		int64_t wait = s->next_beat_us - norc_clock_mono_us();
+		if (s->next_request_us - norc_clock_mono_us() < wait)
+			wait = s->next_request_us - norc_clock_mono_us();
 		if (s->n && s->status == NORC_ST_RUNNING) {
 			int64_t due = s->heap[0].due - norc_clock_now_us();
 			if (due < wait)
 				wait = due;
 		}
+		if (s->retry_at && s->status == NORC_ST_RUNNING &&
+		    s->retry_at - norc_clock_now_us() < wait)
+			wait = s->retry_at - norc_clock_now_us();
 		if (wait < 0)
 			wait = 0;
 		struct timespec ts = {.tv_sec = wait / NORC_US_PER_SEC,
@@ -429,8 +482,11 @@ static int run_loop(struct scheduler *s, int sigfd)
 					  si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 				return si.ssi_signo == SIGINT ? NORC_ST_ENDED : NORC_ST_KILLED;
 			}
-			if (si.ssi_signo == SIGHUP)
-				s->next_beat_us = 0; /* reload now */
+			if (si.ssi_signo == SIGHUP) { /* the config, and every schedule */
+				norc_daemon_reload_config(s->cfg);
+				release_all(s);
+				s->next_beat_us = 0;
+			}
 		}
 	}
 }

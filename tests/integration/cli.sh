@@ -50,8 +50,8 @@ expect_ok "task add DemoTask" norc task add DemoTask --command "echo 'Demo succe
 expect_out "task add prints the id" "task DemoTask added \(id [0-9]+, type CommandTask\)"
 expect_ok "schedule add" norc schedule add DemoTask --queue DemoQueue --period 5 --reps 5
 expect_ok "task list" norc task list
-expect_out "task list has a header" "^ID +NAME +TYPE +TIMEOUT +NICE +SCHEDULES"
-expect_out "task list shows DemoTask with one schedule" "DemoTask +CommandTask +0 +0 +1"
+expect_out "task list has a header" "^ID +NAME +TYPE +TIMEOUT +NICE +RETRIES +SCHEDULES"
+expect_out "task list shows DemoTask with one schedule" "DemoTask +CommandTask +0 +0 +0 +1"
 expect_ok "schedule list" norc schedule list
 expect_out "schedule list shows the schedule" "DemoTask +DemoQueue +period +5 +5 +5 +no"
 expect_ok "task list --json" norc task list --json

@@ -105,7 +105,8 @@ START_TEST(paths_and_defaults)
 	ck_assert_str_eq(cfg->db.path, "/x.db");
 	ck_assert_int_eq(cfg->db.backend, NORC_DB_SQLITE);
 	ck_assert_int_eq(cfg->heartbeat_s, 3);
-	ck_assert_int_eq(cfg->heartbeat_timeout_s, 23);
+	ck_assert_int_eq(cfg->heartbeat_timeout_s, 20);
+	ck_assert_int_eq(cfg->stop_timeout_s, 600);
 	norc_config_free(cfg);
 }
 END_TEST
