@@ -360,6 +360,19 @@ int norc_config_reload(struct norc_config *cfg, char *restart_note, size_t notel
 	return NORC_OK;
 }
 
+uint64_t norc_config_db_scope(const struct norc_config *c)
+{
+	char id[2048];
+	snprintf(id, sizeof(id), "%d|%s|%s|%d|%s|%s|%s", (int)c->db.backend,
+		 c->db.path ? c->db.path : "", c->db.host ? c->db.host : "", c->db.port,
+		 c->db.socket ? c->db.socket : "", c->db.user ? c->db.user : "",
+		 c->db.name ? c->db.name : "");
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return h;
+}
+
 static int read_password_file(const char *path, char **out, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "re");

@@ -12,6 +12,7 @@
 #include "db.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct norc_config {
@@ -57,6 +58,9 @@ int norc_config_reload(struct norc_config *cfg, char *restart_note, size_t notel
  * frees with free()). Resolves the password from the file or environment variable. */
 int norc_config_db(const struct norc_config *cfg, struct norc_db_config *out, char **password_buf,
 		   char *err, size_t errlen);
+/* A number naming the database this config uses (a hash of its location), so that process
+ * sweeps on a host touch only what belongs to the same Norc installation. */
+uint64_t norc_config_db_scope(const struct norc_config *cfg);
 /* Print the effective settings, secrets masked ("********"). */
 void norc_config_print(const struct norc_config *cfg, FILE *out, bool json);
 

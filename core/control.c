@@ -133,3 +133,29 @@ int norc_control_handle(struct norc_db *db, const char *kind, int64_t id, int he
 				    "look again", kind, id);
 	return NORC_OK;
 }
+
+int norc_control_handle_instance(struct norc_db *db, int64_t id, char *err, size_t errlen)
+{
+	int64_t st = 0;
+	int rc = norc_db_query_int64(db, "SELECT status FROM instances WHERE id = ?", &st, 1, id);
+	if (rc == NORC_ENOTFOUND)
+		return norc_err_set(err, errlen, rc, "instance #%" PRId64 " does not exist; `norc "
+				    "instance list --failed` lists the failed ones", id);
+	if (rc != NORC_OK)
+		return norc_err_set(err, errlen, rc, "%s", norc_db_errmsg(db));
+	if (!norc_status_is_failure((int)st))
+		return norc_err_set(err, errlen, NORC_EINVAL, "instance #%" PRId64 " is %s, not in "
+				    "an error state; only a failed instance (ERROR, FAILURE, "
+				    "TIMEDOUT, INTERRUPTED) can be handled", id,
+				    norc_status_name((int)st));
+	int64_t n = 0;
+	struct norc_arg a[] = {NORC_AI(NORC_ST_HANDLED), NORC_AI(id), NORC_AI(st)};
+	rc = norc_model_exec(db, "UPDATE instances SET status = ? WHERE id = ? AND status = ?", a, 3,
+			     &n);
+	if (rc != NORC_OK)
+		return norc_err_set(err, errlen, rc, "%s", norc_db_errmsg(db));
+	if (n != 1)
+		return norc_err_set(err, errlen, NORC_EBUSY, "instance #%" PRId64 " changed "
+				    "meanwhile; look again", id);
+	return NORC_OK;
+}

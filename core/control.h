@@ -30,4 +30,8 @@ int norc_control_take(struct norc_db *db, int64_t id, int request);
 int norc_control_handle(struct norc_db *db, const char *kind, int64_t id, int heartbeat_timeout_s,
 			char *err, size_t errlen);
 
+/* Acknowledge a failed instance (ERROR, FAILURE, TIMEDOUT, INTERRUPTED): it becomes HANDLED,
+ * so it leaves the failed lists; its reason and exit code stay. Refused otherwise. */
+int norc_control_handle_instance(struct norc_db *db, int64_t id, char *err, size_t errlen);
+
 #endif

@@ -173,7 +173,7 @@ int norc_daemon_reap_dead(struct norc_db *db, int64_t self_id, const struct norc
 			*lost_instances += lost;
 			const char *h = json_string_value(json_object_get(row, "host"));
 			int swept = executor && h && strcmp(h, self_host) == 0
-					    ? norc_spawn_sweep_dead_executors()
+					    ? norc_spawn_sweep_dead_executors(norc_config_db_scope(cfg))
 					    : 0;
 			if (swept)
 				NORC_WARN("killed %d process(es) executor #%" PRId64 " left on this "

@@ -166,9 +166,10 @@ static unsigned long long start_ticks(pid_t pid)
 	return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
-void norc_spawn_identity(char *buf, size_t len)
+void norc_spawn_identity(uint64_t scope, char *buf, size_t len)
 {
-	snprintf(buf, len, "%d:%llu", (int)getpid(), start_ticks(getpid()));
+	snprintf(buf, len, "%d:%llu:%016llx", (int)getpid(), start_ticks(getpid()),
+		 (unsigned long long)scope);
 }
 
 /* The value of NAME= in /proc/PID/environ, copied into out; false when absent or unreadable
@@ -203,7 +204,7 @@ static void kill_process_and_group(pid_t pid)
 	kill(pid, SIGKILL);
 }
 
-int norc_spawn_sweep_dead_executors(void)
+int norc_spawn_sweep_dead_executors(uint64_t scope)
 {
 	DIR *d = opendir("/proc");
 	if (!d)
@@ -220,9 +221,10 @@ int norc_spawn_sweep_dead_executors(void)
 		if (!environ_get((pid_t)pid, "NORC_EXECUTOR", tok, sizeof(tok)))
 			continue;
 		int epid = 0;
-		unsigned long long ticks = 0;
-		if (sscanf(tok, "%d:%llu", &epid, &ticks) != 2 || epid <= 1)
-			continue;
+		unsigned long long ticks = 0, sc = 0;
+		if (sscanf(tok, "%d:%llu:%llx", &epid, &ticks, &sc) != 3 || epid <= 1 ||
+		    sc != (unsigned long long)scope)
+			continue; /* not ours: another Norc installation sweeps its own */
 		if (start_ticks(epid) == ticks)
 			continue; /* its executor still runs: the process is that executor's business */
 		kill_process_and_group((pid_t)pid);

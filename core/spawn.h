@@ -40,14 +40,14 @@ int norc_spawn_become_subreaper(void);
  * of its executor> and NORC_INSTANCE_ID in its environment, which its descendants inherit,
  * also those that leave the process group with setsid().
  *
- * This process's identity "<pid>:<start time>" (start time in clock ticks since boot, so a
- * reused pid never matches). */
-void norc_spawn_identity(char *buf, size_t len);
+ * This process's identity "<pid>:<start time>:<scope>" (start time in clock ticks since boot,
+ * so a reused pid never matches; scope names the database, norc_config_db_scope). */
+void norc_spawn_identity(uint64_t scope, char *buf, size_t len);
 /* Kill (SIGKILL, with their process groups) this user's processes whose NORC_EXECUTOR names
- * an executor that no longer runs: what was left on this host by an executor that died.
+ * an executor of the same scope (database) that no longer runs: what was left on this host by an executor that died.
  * Scans /proc; call it at start-up and when an executor on this host is found dead.
  * Returns how many were killed. */
-int norc_spawn_sweep_dead_executors(void);
+int norc_spawn_sweep_dead_executors(uint64_t scope);
 /* Our direct children that are not task leaders are orphans reparented to us (we are a
  * subreaper). Each one whose NORC_INSTANCE_ID keep() refuses is killed with its group.
  * Returns how many. Reads /proc/self/task/<pid>/children: cheap, call it after a run ends. */

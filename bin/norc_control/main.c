@@ -1,9 +1,10 @@
 /*
  * norc_control {executor|scheduler|host} ID|HOST ACTION [--force] [--wait [--timeout S]]
+ * norc_control instance ID --handle
  *
  * Steers daemons from any host through the shared database (the original's norc_control).
  * ACTION: --stop/-s, --kill/-k, --pause/-p, --resume/-u, --reload/-r (schedulers),
- * --handle (acknowledge a dead or failed daemon). A pending request is not replaced unless
+ * --handle (acknowledge a dead or failed daemon, or a failed instance). A pending request is not replaced unless
  * --force. With --wait it waits (polling, at most --timeout seconds, default 30) until the
  * daemon has acted. Exit 0 when every request was accepted (and, with --wait, carried out),
  * 1 when one was refused or timed out, 2 on bad usage.
@@ -29,17 +30,20 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: norc_control {executor|scheduler|host} ID|HOST ACTION [-f] [-w [--timeout S]]\n"
-		"                    [-C FILE]\n\n"
+		"                    [-C FILE]\n"
+		"       norc_control instance ID --handle\n\n"
 		"ACTION is one of:\n"
 		"  -s, --stop     stop: an executor finishes its running instances first (ENDED)\n"
 		"  -k, --kill     kill: running instances are interrupted (KILLED)\n"
 		"  -p, --pause    pause: an executor takes no new work, a scheduler fires nothing\n"
 		"  -u, --resume   resume a paused (or suspended) daemon\n"
 		"  -r, --reload   a scheduler re-reads all its schedules\n"
-		"      --handle   acknowledge a dead or failed daemon (HANDLED)\n"
+		"      --handle   acknowledge a dead or failed daemon, or a failed instance\n"
+		"                 (HANDLED)\n"
 		"  -f, --force    replace a pending request\n"
 		"  -w, --wait     wait until the daemon has acted (--timeout S, default 30)\n"
-		"`host HOST` sends the action to every running daemon on HOST.\n"
+		"`host HOST` sends the action to every running daemon on HOST. The kinds may be\n"
+		"shortened to e, s, h and i.\n"
 		"Exit codes: 0 done, 1 refused or timed out, 2 usage.\n");
 }
 
@@ -132,9 +136,24 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *kind = argv[optind], *target = argv[optind + 1];
-	bool by_host = strcmp(kind, "host") == 0;
-	if (!by_host && strcmp(kind, "executor") != 0 && strcmp(kind, "scheduler") != 0) {
-		fprintf(stderr, "norc_control: error: '%s' is not executor, scheduler or host\n", kind);
+	static const char *const kinds[] = {"executor", "scheduler", "host", "instance"};
+	for (size_t k = 0; k < 4; k++)
+		if (strcmp(kind, kinds[k]) == 0 || (kind[0] == kinds[k][0] && !kind[1]))
+			kind = kinds[k];
+	bool by_host = strcmp(kind, "host") == 0, instance = strcmp(kind, "instance") == 0;
+	if (!by_host && !instance && strcmp(kind, "executor") != 0 &&
+	    strcmp(kind, "scheduler") != 0) {
+		fprintf(stderr, "norc_control: error: '%s' is not executor, scheduler, host or "
+			"instance\n", kind);
+		return 2;
+	}
+	if (instance && !handle) {
+		fprintf(stderr, "norc_control: error: an instance takes only --handle (see --help)\n");
+		return 2;
+	}
+	if (by_host && handle) {
+		fprintf(stderr, "norc_control: error: --handle takes one daemon, not a host: give "
+			"executor ID or scheduler ID\n");
 		return 2;
 	}
 	long long one = 0;
@@ -167,6 +186,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (instance) {
+		int ec = 0;
+		if (norc_control_handle_instance(db, one, err, sizeof(err)) == NORC_OK) {
+			printf("The error state of instance #%lld was marked as handled.\n", one);
+		} else {
+			fprintf(stderr, "norc_control: error: %s\n", err);
+			ec = 1;
+		}
+		norc_db_close(db);
+		norc_config_free(cfg);
+		return ec;
+	}
 	/* the targets: one daemon, or every running one on a host */
 	static const struct norc_col cols[] = {{"id", NORC_COL_INT}, {"kind", NORC_COL_TEXT},
 					       {"queue_id", NORC_COL_INT}};
@@ -205,7 +236,8 @@ int main(int argc, char **argv)
 		if (handle) {
 			rc = norc_control_handle(db, k, id, cfg->heartbeat_timeout_s, err, sizeof(err));
 			if (rc == NORC_OK)
-				printf("%s #%" PRId64 " handled.\n", k, id);
+				printf("The error state of %s #%" PRId64 " was marked as handled.\n", k,
+				       id);
 			else
 				fprintf(stderr, "norc_control: error: %s\n", err), exit_code = 1;
 			continue;
@@ -218,7 +250,7 @@ int main(int argc, char **argv)
 		}
 		norc_doorbell_ring_request(cfg, strcmp(k, "executor") == 0 ? qid : 0);
 		if (!wait) {
-			printf("%s request left for %s #%" PRId64 "; it acts at its next heartbeat.\n",
+			printf("%s request left for %s #%" PRId64 "; it acts within a second.\n",
 			       norc_control_name(request), k, id);
 			continue;
 		}

@@ -168,7 +168,7 @@ static char **build_env(const struct norc_run_info *ri, const struct norc_config
 		n++;
 	while (extra && extra[m])
 		m++;
-	char **env = norc_xcalloc(n + m + 6, sizeof(char *));
+	char **env = norc_xcalloc(n + m + 7, sizeof(char *));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(environ[i], "NORC_", 5) != 0) /* ours are set below */
@@ -183,6 +183,7 @@ static char **build_env(const struct norc_run_info *ri, const struct norc_config
 	env[k++] = norc_xasprintf("NORC_FIRE_TIME=%s", iso);
 	env[k++] = norc_xasprintf("NORC_TMP_DIR=%s", cfg->tmp_dir);
 	env[k++] = norc_xasprintf("NORC_EXECUTOR=%s", identity);
+	env[k++] = norc_xasprintf("NORC_ATTEMPT=%d", ri->attempt);
 	for (size_t i = 0; i < m; i++)
 		env[k++] = norc_xstrdup(extra[i]);
 	return env;
@@ -721,8 +722,8 @@ int main(int argc, char **argv)
 	if (norc_spawn_become_subreaper() != NORC_OK)
 		NORC_WARN("cannot become a child subreaper: %s", strerror(errno));
 	ex.runs = norc_xcalloc((size_t)ex.concurrency, sizeof(struct run));
-	norc_spawn_identity(identity, sizeof(identity));
-	int swept = norc_spawn_sweep_dead_executors();
+	norc_spawn_identity(norc_config_db_scope(ex.cfg), identity, sizeof(identity));
+	int swept = norc_spawn_sweep_dead_executors(norc_config_db_scope(ex.cfg));
 	if (swept)
 		NORC_WARN("Killed %d process(es) left on this host by executors that died.", swept);
 	NORC_INFO("<Executor #%" PRId64 "> on queue %s with %d slot(s) initialized; starting...",

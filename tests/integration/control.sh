@@ -4,35 +4,7 @@
 # pause/resume/reload/stop, handle, host-wide stop, bad usage.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-backend=${1:?sqlite|mariadb}
-: "${NORC_BIN:?}"
-bindir=$(dirname "$NORC_BIN")
-conf="$WORK/norc.conf"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
-  [ "$backend" = mariadb ] && mariadb --no-defaults -S "$MDB_SOCKET" -uroot -e "DROP DATABASE IF EXISTS $dbname" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-daemon_conf='daemon: { heartbeat = 1; heartbeat_timeout = 3; kill_grace = 1; };'
-case "$backend" in
-sqlite)
-  printf 'database: { path = "norc.db"; };\n%s\n' "$daemon_conf" >"$conf"
-  sql() { sqlite3 "$WORK/norc.db" "$1"; } ;;
-mariadb)
-  . "${NORC_TEST_MARIADB_ENV:?}"; dbname="norc_ctl_$$"
-  printf 'database: { backend = "mariadb"; socket = "%s"; user = "root"; password = ""; name = "%s"; };\n%s\n' "$MDB_SOCKET" "$dbname" "$daemon_conf" >"$conf"
-  sql() { mariadb --no-defaults -S "$MDB_SOCKET" -uroot -N -B "$dbname" -e "$1"; } ;;
-esac
-export NORC_CONFIG="$conf"
-norc() { "$NORC_BIN" "$@"; }
-ctl() { "$bindir/norc_control" "$@"; }
-wait_for() {
-  local t=$1 q=$2 want=$3 got
-  for _ in $(seq 1 $((t * 10))); do got=$(sql "$q"); [ "$got" = "$want" ] && return 0; sleep 0.1; done
-  echo "       waited $t s for [$q] = $want, last value: $got"; return 1
-}
+daemons_setup "${1:-}" norc_ctl 'daemon: { heartbeat = 1; heartbeat_timeout = 3; kill_grace = 1; };'
 echo "# backend $backend"
 norc init >/dev/null; norc queue add Q >/dev/null
 norc task add Quick --command true >/dev/null
@@ -152,6 +124,6 @@ expect_ok "host-wide stop --wait" ctl host "$(sql "SELECT host FROM daemons WHER
 
 expect_fail "usage: no action" 2 "give exactly one action" ctl executor 1
 expect_fail "usage: two actions" 2 "give one action" ctl executor 1 --stop --kill
-expect_fail "usage: bad kind" 2 "is not executor, scheduler or host" ctl worker 1 --stop
+expect_fail "usage: bad kind" 2 "is not executor, scheduler, host or instance" ctl worker 1 --stop
 expect_fail "unknown daemon" 1 "does not exist" ctl executor 9999 --stop
 finish

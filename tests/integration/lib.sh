@@ -36,3 +36,41 @@ expect_json() {
 }
 
 finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" = 0 ]; }
+
+# daemons_setup sqlite|mariadb DBPREFIX DAEMON_CONF - for scripts that run daemons: sets
+# $backend, $bindir, $conf (written: the database plus DAEMON_CONF), $dbconf (the database
+# line alone), exports NORC_CONFIG, defines sql (prints query results), norc, ctl, wait_for,
+# and a trap that kills every pid in ${pids[@]} (thawing stopped ones) and drops the database.
+daemons_setup() {
+  backend=${1:?sqlite|mariadb}
+  : "${NORC_BIN:?}"
+  bindir=$(dirname "$NORC_BIN")
+  conf="$WORK/norc.conf"
+  pids=()
+  trap daemons_cleanup EXIT
+  case "$backend" in
+  sqlite)
+    dbconf='database: { path = "norc.db"; };'
+    sql() { sqlite3 "$WORK/norc.db" "$1"; } ;;
+  mariadb)
+    . "${NORC_TEST_MARIADB_ENV:?}"; dbname="${2}_$$"
+    dbconf=$(printf 'database: { backend = "mariadb"; socket = "%s"; user = "root"; password = ""; name = "%s"; };' "$MDB_SOCKET" "$dbname")
+    sql() { mariadb --no-defaults -S "$MDB_SOCKET" -uroot -N -B "$dbname" -e "$1"; } ;;
+  *) echo "backend: sqlite or mariadb"; exit 2 ;;
+  esac
+  printf '%s\n%s\n' "$dbconf" "$3" >"$conf"
+  export NORC_CONFIG="$conf"
+}
+daemons_cleanup() {
+  for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
+  [ "$backend" = mariadb ] && mariadb --no-defaults -S "$MDB_SOCKET" -uroot -e "DROP DATABASE IF EXISTS $dbname" >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+norc() { "$NORC_BIN" "$@"; }
+ctl() { "$(dirname "$NORC_BIN")/norc_control" "$@"; }
+# wait_for SECONDS SQL EXPECTED: poll the database until SQL prints EXPECTED.
+wait_for() {
+  local t=$1 q=$2 want=$3 got
+  for _ in $(seq 1 $((t * 10))); do got=$(sql "$q"); [ "$got" = "$want" ] && return 0; sleep 0.1; done
+  echo "       waited $t s for [$q] = $want, last value: $got"; return 1
+}

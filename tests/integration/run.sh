@@ -3,37 +3,8 @@
 # and logs, end to end through the real binaries (issue [run]'s tests).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-backend=${1:?sqlite|mariadb}
-: "${NORC_BIN:?}"
-bindir=$(dirname "$NORC_BIN")
-conf="$WORK/norc.conf"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  [ "$backend" = mariadb ] && mariadb --no-defaults -S "$MDB_SOCKET" -uroot -e "DROP DATABASE IF EXISTS $dbname" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-case "$backend" in
-sqlite)
-  printf 'database: { path = "norc.db"; busy_timeout_ms = 1000; };\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; kill_grace = 2; };\n' >"$conf"
-  sql() { sqlite3 "$WORK/norc.db" "$1"; } ;;
-mariadb)
-  . "${NORC_TEST_MARIADB_ENV:?}"
-  dbname="norc_run_$$"
-  printf 'database: { backend = "mariadb"; socket = "%s"; user = "root"; password = ""; name = "%s"; };\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; kill_grace = 2; };\n' "$MDB_SOCKET" "$dbname" >"$conf"
-  sql() { mariadb --no-defaults -S "$MDB_SOCKET" -uroot -N -B "$dbname" -e "$1"; } ;;
-esac
-export NORC_CONFIG="$conf"
-norc() { "$NORC_BIN" "$@"; }
-# wait_for SECONDS SQL EXPECTED: poll the database until SQL prints EXPECTED.
-wait_for() {
-  local t=$1 q=$2 want=$3 got
-  for _ in $(seq 1 $((t * 10))); do
-    got=$(sql "$q"); [ "$got" = "$want" ] && return 0; sleep 0.1
-  done
-  echo "       waited $t s for [$q] = $want, last value: $got"; return 1
-}
+daemons_setup "${1:-}" norc_run 'daemon: { heartbeat = 1; heartbeat_timeout = 5; kill_grace = 2; };'
+[ "$backend" = sqlite ] && printf 'database: { path = "norc.db"; busy_timeout_ms = 1000; };\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; kill_grace = 2; };\n' >"$conf"
 status_of() { sql "SELECT status FROM instances WHERE id = $1"; }
 
 echo "# backend $backend"
