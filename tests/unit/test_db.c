@@ -9,7 +9,11 @@
  * Works with CK_FORK=no too (valgrind runs): every test gets its own database name, and the
  * per-run fixture removes whatever a failed test left behind.
  */
+#include "clock.h"
 #include "db.h"
+#include "instance.h"
+#include "schema.h"
+#include "status.h"
 #include "mem.h"
 
 #include "unit.h"
@@ -1176,6 +1180,109 @@ static void read_env(void)
 	}
 }
 
+/* ---- retries (instance.c) on the real schema ---- */
+
+static int64_t fake_pushed[8];
+static int fake_npushed;
+static int fake_push(void *h, int64_t id, char *err, size_t errlen)
+{
+	(void)h, (void)err, (void)errlen;
+	ck_assert_int_lt(fake_npushed, 8);
+	fake_pushed[fake_npushed++] = id;
+	return NORC_OK;
+}
+static const struct norc_queue_ops fake_ops = {.struct_size = sizeof(fake_ops), .push = fake_push};
+static struct norc_queue_handle fake_q = {.id = 1, .name = "Q", .ops = &fake_ops};
+static struct norc_queue_handle *fake_open(void *ctx, int64_t id)
+{
+	(void)ctx;
+	return id == 1 ? &fake_q : NULL;
+}
+static void fake_rang(void *ctx, int64_t qid, int64_t iid) { (void)ctx, (void)qid, (void)iid; }
+
+START_TEST(instance_retries)
+{
+	char err[512];
+	int from;
+	ck_assert_int_eq(norc_schema_migrate(db, &from, err, sizeof(err)), NORC_OK);
+	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO queues (name, type, params, added) VALUES "
+				      "('Q', 'DBQueue', '{}', 1)"), NORC_OK);
+	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO tasks (name, type, params, retries, "
+				      "retry_delay, retry_max_delay, added) VALUES ('T', "
+				      "'CommandTask', '{}', 2, 10, 15, 1)"), NORC_OK);
+	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO instances (task_id, schedule_id, fire_time, "
+				      "queue_id, status, enqueued) VALUES (1, NULL, 5, 1, 2, 1)"),
+			 NORC_OK);
+	/* backoff doubles and stops at the cap */
+	ck_assert_int_eq(norc_instance_retry_delay(1, 10, 15), 10);
+	ck_assert_int_eq(norc_instance_retry_delay(2, 10, 15), 15);
+	ck_assert_int_eq(norc_instance_retry_delay(40, 10, 3600), 3600);
+	ck_assert_int_eq(norc_instance_retry_delay(1, 0, 3600), 0);
+
+	struct norc_instance_end fail = {NORC_ST_FAILURE, 3, 0, NULL, false};
+	int64_t retry = 0, t0 = norc_clock_now_us();
+	bool rec = false;
+	ck_assert_int_eq(norc_instance_end(db, 1, &fail, &retry, &rec), NORC_OK);
+	ck_assert(rec);
+	ck_assert_int_eq(retry, 2);
+	int64_t v;
+	ck_assert_int_eq(norc_db_query_int64(db, "SELECT attempt * 1000 + previous_id + status * 10 "
+					     "FROM instances WHERE id = 2", &v, 0), NORC_OK);
+	ck_assert_int_eq(v, 2000 + 1 + NORC_ST_CREATED * 10);
+	ck_assert_int_eq(norc_db_query_int64(db, "SELECT retry_at FROM instances WHERE id = 2", &v,
+					     0), NORC_OK);
+	ck_assert(v >= t0 + 10 * NORC_US_PER_SEC && v <= norc_clock_now_us() + 10 * NORC_US_PER_SEC);
+	/* a final status is never overwritten, and no second retry comes of it */
+	struct norc_instance_end ok = {NORC_ST_SUCCESS, 0, 0, NULL, false};
+	ck_assert_int_eq(norc_instance_end(db, 1, &ok, &retry, &rec), NORC_OK);
+	ck_assert(!rec);
+	ck_assert_int_eq(retry, 0);
+	ck_assert_int_eq(norc_db_query_int64(db, "SELECT status FROM instances WHERE id = 1", &v, 0),
+			 NORC_OK);
+	ck_assert_int_eq(v, NORC_ST_FAILURE);
+
+	/* not due yet: nothing pushed, next_at says when */
+	int pushed;
+	int64_t next;
+	fake_npushed = 0;
+	ck_assert_int_eq(norc_instance_push_retries(db, t0, 10, fake_open, fake_rang, NULL, &pushed,
+						    &next), NORC_OK);
+	ck_assert_int_eq(pushed, 0);
+	ck_assert(next >= t0 + 10 * NORC_US_PER_SEC);
+	/* due: pushed once, and only once */
+	int64_t later = t0 + 3600 * NORC_US_PER_SEC;
+	ck_assert_int_eq(norc_instance_push_retries(db, later, 10, fake_open, fake_rang, NULL,
+						    &pushed, &next), NORC_OK);
+	ck_assert_int_eq(pushed, 1);
+	ck_assert_int_eq(fake_pushed[0], 2);
+	ck_assert_int_eq(next, 0);
+	ck_assert_int_eq(norc_instance_push_retries(db, later, 10, fake_open, fake_rang, NULL,
+						    &pushed, &next), NORC_OK);
+	ck_assert_int_eq(pushed, 0);
+
+	/* attempt 2 lost (its executor died): attempt 3 is the last one the task allows */
+	ck_assert_int_eq(norc_db_exec(db, "UPDATE instances SET status = 2 WHERE id = 2"), NORC_OK);
+	struct norc_instance_end lost = {NORC_ST_ERROR, -1, 0, "executor lost", true};
+	ck_assert_int_eq(norc_instance_end(db, 2, &lost, &retry, &rec), NORC_OK);
+	ck_assert_int_eq(retry, 3);
+	ck_assert_int_eq(norc_db_query_int64(db, "SELECT COUNT(*) FROM instances WHERE id = 2 AND "
+					     "reason = 'executor lost'", &v, 0), NORC_OK);
+	ck_assert_int_eq(v, 1);
+	ck_assert_int_eq(norc_db_exec(db, "UPDATE instances SET status = 2 WHERE id = 3"), NORC_OK);
+	ck_assert_int_eq(norc_instance_end(db, 3, &fail, &retry, &rec), NORC_OK);
+	ck_assert(rec);
+	ck_assert_int_eq(retry, 0);
+	/* an ERROR that is not a loss (could not start) is not retried */
+	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO instances (task_id, queue_id, status, "
+				      "enqueued) VALUES (1, 1, 2, 1)"), NORC_OK);
+	struct norc_instance_end err_end = {NORC_ST_ERROR, -1, 0, "could not start: x", false};
+	ck_assert_int_eq(norc_instance_end(db, 4, &err_end, &retry, &rec), NORC_OK);
+	ck_assert(rec);
+	ck_assert_int_eq(retry, 0);
+}
+END_TEST
+
+
 int main(void)
 {
 	read_env();
@@ -1203,6 +1310,7 @@ int main(void)
 	tcase_add_test(tc, sql_errors);
 	tcase_add_loop_test(tc, lock_clauses, 0, (int)NELEM(clause_cases));
 	tcase_add_test(tc, ddl_table_exists);
+	tcase_add_test(tc, instance_retries);
 	suite_add_tcase(s, tc);
 
 	if (on_mariadb()) {
