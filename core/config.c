@@ -46,6 +46,8 @@ static const struct opt opts[] = {
 	{"database.name", OPT_STR, F(db.name), 0, 0, false, "mariadb database name"},
 	{"database.connect_timeout", OPT_INT, F(db.connect_timeout_s), 1, 3600, false, "seconds"},
 	{"log_dir", OPT_PATH, F(log_dir), 0, 0, false, "root of all logs"},
+	{"timezone", OPT_STR, F(timezone), 0, 0, false,
+	 "IANA zone of cron schedules added without --tz (default UTC)"},
 	{"tmp_dir", OPT_PATH, F(tmp_dir), 0, 0, false, "scratch folder for tasks"},
 	{"plugin_dirs", OPT_PATH_LIST, F(plugin_dirs), 0, 0, false, "extra plugin folders"},
 	{"daemon", OPT_GROUP, 0, 0, 0, false, "daemon timing"},
@@ -86,6 +88,7 @@ void norc_config_free(struct norc_config *c)
 	free(c->db.password_file);
 	free(c->db.name);
 	free(c->log_dir);
+	free(c->timezone);
 	free(c->tmp_dir);
 	for (size_t i = 0; i < c->n_plugin_dirs; i++)
 		free(c->plugin_dirs[i]);
@@ -447,6 +450,7 @@ void norc_config_print(const struct norc_config *c, FILE *out, bool json)
 	json_object_set_new(o, "database", d);
 	json_object_set_new(o, "log_dir", str_or_null(c->log_dir));
 	json_object_set_new(o, "tmp_dir", str_or_null(c->tmp_dir));
+	json_object_set_new(o, "timezone", json_string(c->timezone ? c->timezone : "UTC"));
 	json_t *pd = json_array();
 	for (size_t i = 0; i < c->n_plugin_dirs; i++)
 		json_array_append_new(pd, json_string(c->plugin_dirs[i]));

@@ -34,6 +34,7 @@ struct norc_config {
 	} db;
 	char *log_dir;
 	char *tmp_dir;
+	char *timezone; /* default zone of new cron schedules; NULL = UTC */
 	char **plugin_dirs; /* user plugin folders, searched after the built-in and drop-in ones */
 	size_t n_plugin_dirs;
 	int heartbeat_s;

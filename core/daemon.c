@@ -95,16 +95,16 @@ static int lose_instances(struct norc_db *db, int64_t executor_id, int64_t *lost
 	size_t i;
 	json_t *row;
 	json_array_foreach(rows, i, row) {
-		int64_t id = json_integer_value(json_object_get(row, "id")), retry = 0;
+		int64_t id = json_integer_value(json_object_get(row, "id"));
 		struct norc_instance_end end = {NORC_ST_ERROR, -1, 0, "executor lost", true};
-		bool recorded = false;
-		rc = norc_instance_end(db, id, &end, &retry, &recorded);
+		struct norc_instance_after after;
+		rc = norc_instance_end(db, id, &end, &after);
 		if (rc != NORC_OK)
 			break;
-		*lost += recorded;
-		if (retry)
+		*lost += after.recorded;
+		if (after.retry_id)
 			NORC_INFO("Instance #%" PRId64 " (executor lost) will be retried as instance "
-				  "#%" PRId64 ".", id, retry);
+				  "#%" PRId64 ".", id, after.retry_id);
 	}
 	json_decref(rows);
 	return rc;

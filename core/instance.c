@@ -163,24 +163,20 @@ static int create_retry(struct norc_db *db, int64_t id, int64_t *retry_id)
 }
 
 int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance_end *end,
-		      int64_t *retry_id, bool *recorded)
+		      struct norc_instance_after *after)
 {
-	int64_t dummy_id;
-	bool dummy_rec;
-	if (!retry_id)
-		retry_id = &dummy_id;
-	if (!recorded)
-		recorded = &dummy_rec;
-	*retry_id = 0;
-	*recorded = false;
+	struct norc_instance_after dummy;
+	if (!after)
+		after = &dummy;
+	memset(after, 0, sizeof(*after));
 	bool own = !norc_db_in_tx(db);
 	int rc = own ? norc_db_begin_write(db) : NORC_OK;
 	if (rc != NORC_OK)
 		return rc;
-	int64_t n = 0;
+	int64_t n = 0, now = norc_clock_now_us();
 	struct norc_arg a[] = {
 		NORC_AI(end->status),
-		NORC_AI(norc_clock_now_us()),
+		NORC_AI(now),
 		end->exit_code >= 0 ? NORC_AI(end->exit_code) : NORC_AS(NULL),
 		end->term_signal ? NORC_AI(end->term_signal) : NORC_AS(NULL),
 		NORC_AS(end->reason),
@@ -191,7 +187,21 @@ int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance
 			     "UPDATE instances SET status = ?, ended = ?, exit_code = ?, "
 			     "term_signal = ?, reason = ? WHERE id = ? AND status < ?", a, 7, &n);
 	if (rc == NORC_OK && n == 1 && retryable(end))
-		rc = create_retry(db, id, retry_id);
+		rc = create_retry(db, id, &after->retry_id);
+	if (rc == NORC_OK && n == 1) { /* overlap "queue": the waiting run may go now */
+		int64_t held = 0;
+		rc = norc_db_query_int64(db, "SELECT h.id FROM instances h JOIN instances i ON "
+					 "i.task_id = h.task_id WHERE i.id = ? AND h.retry_at = ?",
+					 &held, 2, id, (int64_t)NORC_INSTANCE_HELD);
+		if (rc == NORC_ENOTFOUND)
+			rc = NORC_OK;
+		struct norc_arg b[] = {NORC_AI(now), NORC_AI(held)};
+		if (rc == NORC_OK && held)
+			rc = norc_model_exec(db, "UPDATE instances SET retry_at = ?, reason = NULL "
+					     "WHERE id = ?", b, 2, NULL);
+		if (rc == NORC_OK)
+			after->released_id = held;
+	}
 	if (own) {
 		if (rc == NORC_OK)
 			rc = norc_db_commit(db);
@@ -199,10 +209,64 @@ int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance
 			norc_db_rollback(db);
 	}
 	if (rc != NORC_OK)
-		*retry_id = 0;
+		memset(after, 0, sizeof(*after));
 	else
-		*recorded = n == 1;
+		after->recorded = n == 1;
 	return rc;
+}
+
+int norc_instance_fire(struct norc_db *db, struct norc_queue_handle *q, int64_t task_id,
+		       int overlap, int64_t schedule_id, int64_t fire_time_us, int64_t *id,
+		       enum norc_fire_outcome *outcome, char *note, size_t notelen, char *err,
+		       size_t errlen)
+{
+	*outcome = NORC_FIRE_RUN;
+	note[0] = '\0';
+	struct new_instance n = {.task_id = task_id, .schedule_id = schedule_id,
+				 .fire_time_us = fire_time_us, .queue_id = q->id, .attempt = 1};
+	int64_t active = 0, held = 0;
+	int rc = NORC_OK;
+	if (overlap != 0) { /* index instances_task (task_id, ended) */
+		rc = norc_db_query_int64(db, "SELECT id FROM instances WHERE task_id = ? AND ended "
+					 "IS NULL AND status < ? AND (retry_at IS NULL OR retry_at "
+					 "<> ?) ORDER BY id LIMIT 1", &active, 3, task_id,
+					 (int64_t)NORC_ST_SUCCESS, (int64_t)NORC_INSTANCE_HELD);
+		if (rc == NORC_OK && overlap == 2)
+			rc = norc_db_query_int64(db, "SELECT id FROM instances WHERE task_id = ? "
+						 "AND ended IS NULL AND retry_at = ? LIMIT 1", &held,
+						 2, task_id, (int64_t)NORC_INSTANCE_HELD);
+		if (rc == NORC_ENOTFOUND)
+			rc = NORC_OK;
+	}
+	if (rc == NORC_OK && active && (overlap == 1 || held)) {
+		*outcome = NORC_FIRE_SKIPPED;
+		if (held)
+			snprintf(note, notelen, "overlap: instance #%" PRId64 " is already waiting "
+				 "for instance #%" PRId64 " to end", held, active);
+		else
+			snprintf(note, notelen, "overlap: instance #%" PRId64 " is still running",
+				 active);
+	} else if (rc == NORC_OK && active) {
+		*outcome = NORC_FIRE_HELD;
+		n.retry_at = NORC_INSTANCE_HELD;
+		snprintf(note, notelen, "overlap: waits for instance #%" PRId64 " to end", active);
+	}
+	if (rc == NORC_OK)
+		rc = insert_instance(db, &n, id);
+	if (rc == NORC_OK && *outcome != NORC_FIRE_RUN) {
+		bool skip = *outcome == NORC_FIRE_SKIPPED;
+		struct norc_arg a[] = {NORC_AI(skip ? NORC_ST_SKIPPED : NORC_ST_CREATED),
+				       skip ? NORC_AI(norc_clock_now_us()) : NORC_AS(NULL),
+				       NORC_AS(note), NORC_AI(*id)};
+		rc = norc_model_exec(db, "UPDATE instances SET status = ?, ended = ?, reason = ? "
+				     "WHERE id = ?", a, 4, NULL);
+	}
+	if (rc == NORC_EEXIST)
+		return norc_err_set(err, errlen, rc, "schedule #%" PRId64 " already fired for that "
+				    "time", schedule_id);
+	if (rc != NORC_OK)
+		return norc_err_set(err, errlen, rc, "instance: %s", norc_db_errmsg(db));
+	return *outcome == NORC_FIRE_RUN ? q->ops->push(q->h, *id, err, errlen) : NORC_OK;
 }
 
 int norc_instance_push_retries(struct norc_db *db, int64_t now_us, int limit,

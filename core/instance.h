@@ -18,6 +18,23 @@ int norc_instance_enqueue(struct norc_db *db, struct norc_queue_handle *q, int64
 			  int64_t schedule_id, int64_t fire_time_us, int64_t *id, char *err,
 			  size_t errlen);
 
+/* A fire of a schedule under the task's overlap policy (sched.h): how it went. */
+enum norc_fire_outcome {
+	NORC_FIRE_RUN = 1,     /* instance created and pushed */
+	NORC_FIRE_HELD = 2,    /* overlap "queue": created, pushed when the running one ends */
+	NORC_FIRE_SKIPPED = 3, /* overlap: recorded as a SKIPPED instance, not run */
+};
+#define NORC_INSTANCE_HELD (INT64_C(1) << 62) /* retry_at of a held instance */
+
+/* Inside the caller's transaction: the instance of schedule_id for nominal fire_time_us, after
+ * checking the task's overlap policy (0 allow, 1 skip, 2 queue) against its active
+ * instances. *outcome says what was done; why (borrowed static text or written into note)
+ * goes into note for skips and holds. NORC_EEXIST when that fire already has its instance. */
+int norc_instance_fire(struct norc_db *db, struct norc_queue_handle *q, int64_t task_id,
+		       int overlap, int64_t schedule_id, int64_t fire_time_us, int64_t *id,
+		       enum norc_fire_outcome *outcome, char *note, size_t notelen, char *err,
+		       size_t errlen);
+
 /* CREATED -> RUNNING for executor_id; *won is false when someone else had it. */
 int norc_instance_claim(struct norc_db *db, int64_t id, int64_t executor_id, bool *won);
 
@@ -37,14 +54,22 @@ struct norc_instance_end {
 	bool lost; /* its executor died: retried like a failure */
 };
 
-/* Record the end of a RUNNING instance; a final status already recorded is never overwritten
- * (*recorded false then). When the end is retryable (FAILURE, TIMEDOUT or lost) and the task
- * has attempts left, the next attempt is created in the same transaction: CREATED, attempt+1,
- * previous_id = id, retry_at = now + retry_delay * 2^(attempt-1) capped at retry_max_delay;
- * the scheduler pushes it at retry_at. *retry_id gets its id, or 0.
- * Runs its own transaction unless the caller has one open. retry_id and recorded may be NULL. */
+/* What recording an end led to. */
+struct norc_instance_after {
+	bool recorded;       /* false: a final status was already there (never overwritten) */
+	int64_t retry_id;    /* the next attempt created, or 0 */
+	int64_t released_id; /* a held instance of the task (overlap "queue") now due, or 0 */
+};
+
+/* Record the end of a RUNNING instance; a final status already recorded is never overwritten.
+ * When the end is retryable (FAILURE, TIMEDOUT or lost) and the task has attempts left, the
+ * next attempt is created in the same transaction: CREATED, attempt+1, previous_id = id,
+ * retry_at = now + retry_delay * 2^(attempt-1) capped at retry_max_delay; the scheduler pushes
+ * it at retry_at. A held instance of the same task is released (retry_at = now). Whoever gets
+ * a retry_id or released_id rings the schedulers' doorbell.
+ * Runs its own transaction unless the caller has one open. after may be NULL. */
 int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance_end *end,
-		      int64_t *retry_id, bool *recorded);
+		      struct norc_instance_after *after);
 
 /* The delay before attempt `attempt + 1` (pure; exposed for tests): delay * 2^(attempt-1),
  * capped at max_delay, in seconds. */

@@ -316,11 +316,11 @@ int norc_model_task_add(struct norc_db *db, const struct norc_task_def *d, int64
 			       NORC_AS(d->params_json), NORC_AI(d->timeout_s), NORC_AI(d->nice),
 			       NORC_AI(d->retries), NORC_AI(d->retry_delay_s),
 			       NORC_AI(d->retry_max_delay_s ? d->retry_max_delay_s : 3600),
-			       NORC_AI(norc_clock_now_us())};
+			       NORC_AI(d->overlap), NORC_AI(norc_clock_now_us())};
 	rc = insert(db,
 		    "INSERT INTO tasks (name, type, description, params, timeout, nice, retries, "
-		    "retry_delay, retry_max_delay, added) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", a,
-		    NARGS(a), id);
+		    "retry_delay, retry_max_delay, overlap, added) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+		    "?, ?, ?)", a, NARGS(a), id);
 	if (rc == NORC_EEXIST)
 		return norc_err_set(err, errlen, rc,
 				    "task '%s' already exists; pick another name, or remove it "
@@ -333,12 +333,13 @@ static const struct norc_col task_cols[] = {
 	{"timeout", NORC_COL_INT},  {"nice", NORC_COL_INT},     {"schedules", NORC_COL_INT},
 	{"description", NORC_COL_TEXT}, {"params", NORC_COL_TEXT}, {"added", NORC_COL_TIME},
 	{"retries", NORC_COL_INT},  {"retry_delay", NORC_COL_INT}, {"retry_max_delay", NORC_COL_INT},
+	{"overlap", NORC_COL_TEXT},
 };
 #define TASK_SELECT                                                                             \
 	"SELECT t.id, t.name, t.type, t.timeout, t.nice,"                                       \
 	" (SELECT COUNT(*) FROM schedules s WHERE s.task_id = t.id AND s.deleted = 0),"         \
-	" t.description, t.params, t.added, t.retries, t.retry_delay, t.retry_max_delay "       \
-	"FROM tasks t "
+	" t.description, t.params, t.added, t.retries, t.retry_delay, t.retry_max_delay,"       \
+	" CASE t.overlap WHEN 1 THEN 'skip' WHEN 2 THEN 'queue' ELSE 'allow' END FROM tasks t "
 
 int norc_model_task_list(struct norc_db *db, json_t **rows)
 {
@@ -365,11 +366,12 @@ int norc_model_task_set(struct norc_db *db, int64_t id, const struct norc_task_d
 		{NORC_TASK_SET_RETRY_DELAY, "retry_delay"},
 		{NORC_TASK_SET_RETRY_MAX_DELAY, "retry_max_delay"},
 		{NORC_TASK_SET_DESCRIPTION, "description"},
+		{NORC_TASK_SET_OVERLAP, "overlap"},
 	};
 	if ((has & NORC_TASK_SET_DESCRIPTION) && d->description && strlen(d->description) > 512)
 		return norc_err_set(err, errlen, NORC_EINVAL, "task #%" PRId64 ": the description "
 				    "is longer than 512 characters", id);
-	struct norc_arg a[8];
+	struct norc_arg a[9];
 	char sql[256] = "UPDATE tasks SET ";
 	size_t n = 0;
 	for (size_t i = 0; i < NARGS(fields); i++) {
@@ -379,6 +381,7 @@ int norc_model_task_set(struct norc_db *db, int64_t id, const struct norc_task_d
 			: fields[i].bit == NORC_TASK_SET_NICE	       ? d->nice
 			: fields[i].bit == NORC_TASK_SET_RETRIES     ? d->retries
 			: fields[i].bit == NORC_TASK_SET_RETRY_DELAY ? d->retry_delay_s
+			: fields[i].bit == NORC_TASK_SET_OVERLAP     ? d->overlap
 								     : d->retry_max_delay_s;
 		a[n++] = fields[i].bit == NORC_TASK_SET_DESCRIPTION
 				 ? NORC_AS(d->description ? d->description : "")
@@ -393,6 +396,10 @@ int norc_model_task_set(struct norc_db *db, int64_t id, const struct norc_task_d
 	a[n++] = NORC_AI(id);
 	int64_t changed = 0;
 	int rc = norc_model_exec(db, sql, a, n, &changed);
+	struct norc_arg b[] = {NORC_AI(id)};
+	if (rc == NORC_OK && changed == 1 && (has & NORC_TASK_SET_OVERLAP)) /* schedulers reload */
+		rc = norc_model_exec(db, "UPDATE schedules SET changed = 1 WHERE task_id = ? AND "
+				     "deleted = 0", b, 1, NULL);
 	if (rc != NORC_OK)
 		return dberr(db, rc, err, errlen, "task set");
 	if (changed != 1)
@@ -442,14 +449,14 @@ int norc_model_schedule_add(struct norc_db *db, const struct norc_schedule_def *
 	char sql[512];
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO schedules (task_id, queue_id, kind, period, cron, tz, start_at, "
-		 "next_fire, repetitions, remaining, make_up, added) "
-		 "SELECT t.id, q.id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM tasks t, queues q "
+		 "next_fire, repetitions, remaining, catch_up, catch_up_max, added) "
+		 "SELECT t.id, q.id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM tasks t, queues q "
 		 "WHERE t.id = ? AND t.deleted = 0 AND q.id = ? AND q.deleted = 0%s",
 		 norc_db_clause(db, NORC_SQL_LOCK_SHARE));
 	struct norc_arg a[] = {
 		NORC_AS(d->kind),    NORC_AI(d->period_s), NORC_AS(d->cron),     NORC_AS(d->tz),
 		NORC_AI(d->start_us), NORC_AI(d->start_us), NORC_AI(d->reps),    NORC_AI(d->reps),
-		NORC_AI(d->make_up ? 1 : 0), NORC_AI(norc_clock_now_us()),
+		NORC_AI(d->catch_up), NORC_AI(d->catch_up_max), NORC_AI(norc_clock_now_us()),
 		NORC_AI(d->task_id), NORC_AI(d->queue_id),
 	};
 	int64_t n = 0;
@@ -468,20 +475,70 @@ int norc_model_schedule_add(struct norc_db *db, const struct norc_schedule_def *
 static const struct norc_col schedule_cols[] = {
 	{"id", NORC_COL_INT},          {"task", NORC_COL_TEXT},      {"queue", NORC_COL_TEXT},
 	{"kind", NORC_COL_TEXT},       {"period", NORC_COL_INT},     {"cron", NORC_COL_TEXT},
-	{"repetitions", NORC_COL_INT}, {"remaining", NORC_COL_INT},  {"make_up", NORC_COL_BOOL},
+	{"repetitions", NORC_COL_INT}, {"remaining", NORC_COL_INT},  {"catch_up", NORC_COL_TEXT},
 	{"next_fire", NORC_COL_TIME},  {"paused", NORC_COL_BOOL},    {"scheduler", NORC_COL_INT},
+	{"tz", NORC_COL_TEXT},         {"catch_up_max", NORC_COL_INT}, {"start", NORC_COL_TIME},
+	{"last_fire", NORC_COL_TIME},  {"last_note", NORC_COL_TEXT}, {"deleted", NORC_COL_BOOL},
+	{"task_id", NORC_COL_INT},
 };
+#define SCHEDULE_SELECT                                                                         \
+	"SELECT s.id, t.name, q.name, s.kind, s.period, s.cron, s.repetitions, s.remaining, "     \
+	"CASE s.catch_up WHEN 0 THEN 'skip' WHEN 1 THEN 'latest' ELSE 'all' END, s.next_fire, "   \
+	"s.paused, s.lease_owner, s.tz, s.catch_up_max, s.start_at, s.last_fire, s.last_note, "   \
+	"s.deleted, s.task_id FROM schedules s JOIN tasks t ON t.id = s.task_id "                 \
+	"JOIN queues q ON q.id = s.queue_id "
 
 int norc_model_schedule_list(struct norc_db *db, int64_t task_id, json_t **rows)
 {
 	struct norc_arg a[] = {NORC_AI(task_id), NORC_AI(task_id)};
 	return norc_model_query(db,
-				"SELECT s.id, t.name, q.name, s.kind, s.period, s.cron, "
-				"s.repetitions, s.remaining, s.make_up, s.next_fire, s.paused, "
-				"s.lease_owner FROM schedules s JOIN tasks t ON t.id = s.task_id "
-				"JOIN queues q ON q.id = s.queue_id "
-				"WHERE s.deleted = 0 AND (? = 0 OR s.task_id = ?) ORDER BY s.id",
+				SCHEDULE_SELECT "WHERE s.deleted = 0 AND (? = 0 OR s.task_id = ?) ORDER BY s.id",
 				a, NARGS(a), schedule_cols, NARGS(schedule_cols), rows);
+}
+
+int norc_model_schedule_get(struct norc_db *db, int64_t id, json_t **obj, char *err,
+			    size_t errlen)
+{
+	return get_one(db, SCHEDULE_SELECT "WHERE s.id = ?", id, schedule_cols, NARGS(schedule_cols),
+		       "schedule", obj, err, errlen);
+}
+
+int norc_model_schedule_set(struct norc_db *db, int64_t id, const struct norc_schedule_def *d,
+			    int has, char *err, size_t errlen)
+{
+	char sql[512] = "UPDATE schedules SET changed = 1";
+	struct norc_arg a[12];
+	size_t n = 0;
+	if (has & NORC_SCHED_SET_RULE) {
+		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "%s", ", kind = ?, period = ?, cron = ?, tz = ?, start_at = ?, next_fire = ?");
+		a[n++] = NORC_AS(d->kind);
+		a[n++] = NORC_AI(d->period_s);
+		a[n++] = NORC_AS(d->cron);
+		a[n++] = NORC_AS(d->tz);
+		a[n++] = NORC_AI(d->start_us);
+		a[n++] = NORC_AI(d->start_us);
+	}
+	if (has & NORC_SCHED_SET_REPS) {
+		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "%s", ", repetitions = ?, remaining = ?");
+		a[n++] = NORC_AI(d->reps);
+		a[n++] = NORC_AI(d->reps);
+	}
+	if (has & NORC_SCHED_SET_CATCH_UP) {
+		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "%s", ", catch_up = ?, catch_up_max = ?");
+		a[n++] = NORC_AI(d->catch_up);
+		a[n++] = NORC_AI(d->catch_up_max);
+	}
+	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "%s", " WHERE id = ? AND deleted = 0");
+	a[n++] = NORC_AI(id);
+	int64_t changed = 0;
+	int rc = norc_model_exec(db, sql, a, n, &changed);
+	if (rc != NORC_OK)
+		return dberr(db, rc, err, errlen, "schedule set");
+	if (changed != 1)
+		return norc_err_set(err, errlen, NORC_ENOTFOUND,
+				    "schedule #%" PRId64 " does not exist (or was removed); `norc "
+				    "schedule list` shows the schedules", id);
+	return NORC_OK;
 }
 
 int norc_model_schedule_rm(struct norc_db *db, int64_t id, char *err, size_t errlen)

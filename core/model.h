@@ -71,6 +71,7 @@ struct norc_task_def {
 	/* retries after a FAILURE, TIMEDOUT or lost run; the delay doubles from retry_delay_s
 	 * up to retry_max_delay_s (0 means the default, 3600) */
 	int retries, retry_delay_s, retry_max_delay_s;
+	int overlap; /* sched.h: 0 allow, 1 skip, 2 queue */
 };
 int norc_model_task_add(struct norc_db *db, const struct norc_task_def *def, int64_t *id,
 			char *err, size_t errlen);
@@ -80,7 +81,7 @@ int norc_model_task_get(struct norc_db *db, int64_t id, json_t **obj, char *err,
 enum {
 	NORC_TASK_SET_TIMEOUT = 1, NORC_TASK_SET_NICE = 2, NORC_TASK_SET_RETRIES = 4,
 	NORC_TASK_SET_RETRY_DELAY = 8, NORC_TASK_SET_RETRY_MAX_DELAY = 16,
-	NORC_TASK_SET_DESCRIPTION = 32
+	NORC_TASK_SET_DESCRIPTION = 32, NORC_TASK_SET_OVERLAP = 64
 };
 int norc_model_task_set(struct norc_db *db, int64_t id, const struct norc_task_def *set, int has,
 			char *err, size_t errlen);
@@ -94,10 +95,23 @@ struct norc_schedule_def {
 	const char *cron, *tz;
 	int64_t start_us;
 	int reps; /* 0 = forever */
-	bool make_up;
+	int catch_up, catch_up_max; /* sched.h */
 };
 int norc_model_schedule_add(struct norc_db *db, const struct norc_schedule_def *def, int64_t *id,
 			    char *err, size_t errlen);
+/* Change a live schedule (each field whose NORC_SCHED_SET_* bit is in `has`; a new rule
+ * comes with its first fire time in start_us) and mark it changed, so its scheduler reloads
+ * it. A finished schedule given a new rule or repetitions runs again. */
+enum {
+	NORC_SCHED_SET_RULE = 1,     /* kind, period, cron, tz, start_us (= next fire) */
+	NORC_SCHED_SET_REPS = 2,     /* reps (remaining starts again) */
+	NORC_SCHED_SET_CATCH_UP = 4, /* catch_up, catch_up_max */
+};
+int norc_model_schedule_set(struct norc_db *db, int64_t id, const struct norc_schedule_def *d,
+			    int has, char *err, size_t errlen);
+/* One schedule with everything `schedule show` tells (incl. last_fire and last_note). */
+int norc_model_schedule_get(struct norc_db *db, int64_t id, json_t **obj, char *err,
+			    size_t errlen);
 /* task_id 0 = all tasks. */
 int norc_model_schedule_list(struct norc_db *db, int64_t task_id, json_t **rows);
 int norc_model_schedule_rm(struct norc_db *db, int64_t id, char *err, size_t errlen);

@@ -46,18 +46,21 @@ static void walk(const struct norc_sched *x, int64_t from, int64_t to, int64_t l
 	w->newest = 0;
 	w->more = false;
 	int64_t t;
-	if (norc_sched_after(x, from - 1, &t) != NORC_OK)
-		return;
-	if (!x->is_cron && x->period_us > 0) { /* arithmetic, exact */
+	if (!x->is_cron && x->period_us > 0) { /* arithmetic on the grid of next_fire, exact */
+		int64_t a = x->next_fire;
+		t = from <= a ? a : a + ((from - a + x->period_us - 1) / x->period_us) * x->period_us;
 		if (t > to)
 			return;
 		int64_t n = (to - t) / x->period_us + 1;
-		w->count = n;
+		w->more = n > limit;
+		w->count = w->more ? limit : n;
 		w->newest = t + (n - 1) * x->period_us;
 		for (int64_t k = 0; w->ring && k < w->keep && k < n; k++)
 			w->ring[(n - 1 - k) % w->keep] = w->newest - k * x->period_us;
 		return;
 	}
+	if (norc_sched_after(x, from - 1, &t) != NORC_OK)
+		return;
 	while (t <= to) {
 		if (w->count == limit) {
 			w->more = true;

@@ -57,11 +57,13 @@ static void rehash(struct norc_sched_heap *h, size_t nslots)
 
 static void swap(struct norc_sched_heap *h, size_t a, size_t b)
 {
+	/* the slots move with their entries; found before the entries move */
+	size_t sa = probe(h, h->v[a].id), sb = probe(h, h->v[b].id);
 	struct norc_sched t = h->v[a];
 	h->v[a] = h->v[b];
 	h->v[b] = t;
-	index_set(h, a);
-	index_set(h, b);
+	h->slot[sa] = b + 1;
+	h->slot[sb] = a + 1;
 }
 
 static void sift(struct norc_sched_heap *h, size_t i)

@@ -37,6 +37,7 @@ static const char *const v1[] = {
 	" retries INTEGER NOT NULL DEFAULT 0,"           /* extra attempts after a failure */
 	" retry_delay INTEGER NOT NULL DEFAULT 0,"       /* s before the first retry, doubling */
 	" retry_max_delay INTEGER NOT NULL DEFAULT 3600," /* cap of that doubling, s */
+	" overlap INTEGER NOT NULL DEFAULT 0,"  /* 0 allow, 1 skip, 2 queue (sched.h) */
 	" added BIGINT NOT NULL,"
 	" deleted INTEGER NOT NULL DEFAULT 0,"
 	" UNIQUE (name)){END}",
@@ -100,15 +101,23 @@ static const char *const v1[] = {
 	" next_fire BIGINT NULL,"              /* NULL once finished */
 	" repetitions INTEGER NOT NULL DEFAULT 0," /* 0 = forever */
 	" remaining INTEGER NOT NULL DEFAULT 0,"
-	" make_up INTEGER NOT NULL DEFAULT 0,"
+	" catch_up INTEGER NOT NULL DEFAULT 1,"     /* 0 skip, 1 latest, 2 all (sched.h) */
+	" catch_up_max INTEGER NOT NULL DEFAULT 0," /* all: at most this many (0: 1000) */
+	" last_fire BIGINT NULL,"                  /* nominal time of the last decision */
+	" last_note VARCHAR(255) NULL,"            /* what happened then, and why */
 	" lease_owner BIGINT NULL REFERENCES daemons(id),"
-	" lease_until BIGINT NULL,"
+	" lease_until BIGINT NULL,"  /* the claim batch's token (the claim lasts while the */
+				     /* owner's heartbeat does: see daemon.c) */
 	" changed INTEGER NOT NULL DEFAULT 0,"
 	" paused INTEGER NOT NULL DEFAULT 0,"
 	" deleted INTEGER NOT NULL DEFAULT 0,"
 	" added BIGINT NOT NULL){END}",
 	"CREATE INDEX IF NOT EXISTS schedules_due ON schedules (deleted, next_fire)",
+	/* free ones to claim; a scheduler's own batch (lease_until is its claim token); edits */
+	"CREATE INDEX IF NOT EXISTS schedules_free ON schedules (lease_owner, deleted, paused, "
+	"next_fire)",
 	"CREATE INDEX IF NOT EXISTS schedules_lease ON schedules (lease_owner, lease_until)",
+	"CREATE INDEX IF NOT EXISTS schedules_changed ON schedules (lease_owner, changed)",
 	"CREATE INDEX IF NOT EXISTS schedules_task ON schedules (task_id)",
 	"CREATE INDEX IF NOT EXISTS schedules_queue ON schedules (queue_id)",
 

@@ -60,5 +60,6 @@ int norc_cmd_run(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_instance(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_plugins(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_config(struct norc_cli *cli, int argc, char **argv);
+int norc_cmd_cron(struct norc_cli *cli, int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 #include "model.h"
 #include "params.h"
 #include "plugin.h"
+#include "sched.h"
 #include "table.h"
 
 #include <inttypes.h>
@@ -27,7 +28,10 @@ static void add_help(void)
 	       "  --retries N           run again up to N times after FAILURE, TIMEDOUT or a lost\n"
 	       "                        executor; each attempt is its own instance (0..100)\n"
 	       "  --retry-delay D       wait D before the first retry, doubling each time\n"
-	       "  --retry-max-delay D   cap of that doubling (default 1h)\n");
+	       "  --retry-max-delay D   cap of that doubling (default 1h)\n"
+	       "  --overlap P           when a fire comes while a run of the task is still\n"
+	       "                        active: allow (default) runs it too, skip records it as\n"
+	       "                        SKIPPED, queue runs it after (at most one waits)\n");
 }
 
 /* The run settings `task add` and `task set` share: true when c was one of them. */
@@ -71,6 +75,12 @@ static bool run_setting(int c, const char *cmd, struct norc_task_def *d, int *ha
 		d->description = optarg;
 		*has |= NORC_TASK_SET_DESCRIPTION;
 		return true;
+	case 'O':
+		if ((d->overlap = norc_sched_overlap_parse(optarg)) < 0)
+			*rc = norc_cli_usage_error(cmd, "--overlap '%s': give allow, skip or queue",
+						   optarg);
+		*has |= NORC_TASK_SET_OVERLAP;
+		return true;
 	}
 	return false;
 }
@@ -80,7 +90,8 @@ static bool run_setting(int c, const char *cmd, struct norc_task_def *d, int *ha
 		{"retries", required_argument, NULL, 'r'},                                      \
 		{"retry-delay", required_argument, NULL, 'D'},                                  \
 		{"retry-max-delay", required_argument, NULL, 'M'},                              \
-		{"description", required_argument, NULL, 'd'}
+		{"description", required_argument, NULL, 'd'},                                  \
+		{"overlap", required_argument, NULL, 'O'}
 
 static int task_add(struct norc_cli *cli, int argc, char **argv)
 {
@@ -95,7 +106,7 @@ static int task_add(struct norc_cli *cli, int argc, char **argv)
 	char err[512];
 	int c, rc = NORC_EXIT_OK, has = 0;
 	while (rc == NORC_EXIT_OK &&
-	       (c = norc_cli_getopt("task add", argc, argv, "t:c:T:n:r:D:M:d:p:h", lo)) != -1) {
+	       (c = norc_cli_getopt("task add", argc, argv, "t:c:T:n:r:D:M:d:O:p:h", lo)) != -1) {
 		if (run_setting(c, "task add", &d, &has, &rc))
 			continue;
 		switch (c) {
@@ -152,13 +163,13 @@ static int task_set(struct norc_cli *cli, int argc, char **argv)
 	struct norc_task_def d = {0};
 	int c, rc = NORC_EXIT_OK, has = 0;
 	while (rc == NORC_EXIT_OK &&
-	       (c = norc_cli_getopt("task set", argc, argv, "T:n:r:D:M:d:h", lo)) != -1) {
+	       (c = norc_cli_getopt("task set", argc, argv, "T:n:r:D:M:d:O:h", lo)) != -1) {
 		if (run_setting(c, "task set", &d, &has, &rc))
 			continue;
 		if (c == 'h') {
 			printf("usage: norc task set NAME|ID [--timeout D] [--nice N] [--retries N]\n"
 			       "                     [--retry-delay D] [--retry-max-delay D]\n"
-			       "                     [--description TEXT]\n\n"
+			       "                     [--overlap P] [--description TEXT]\n\n"
 			       "Changes a task's run settings (see `norc task add --help`). They apply "
 			       "to runs\nthat start from now on, retries included.\n");
 			return NORC_EXIT_OK;
@@ -228,7 +239,8 @@ static int task_show(struct norc_cli *cli, int argc, char **argv)
 		return norc_cli_fail("task show: %s", norc_db_errmsg(cli->db));
 	}
 	static const char *const keys[] = {"id", "name", "type", "description", "timeout", "nice",
-					   "retries", "retry_delay", "retry_max_delay", "params",
+					   "retries", "retry_delay", "retry_max_delay", "overlap",
+					   "params",
 					   "added", NULL};
 	if (cli->json) {
 		json_object_set(obj, "schedule_list", sched);

@@ -86,19 +86,22 @@ struct executor {
 	size_t npending;
 };
 
-/* Record an end; true when the database took it. A retry it created is announced to the
- * schedulers on this host, which push it when its time comes. */
+/* Record an end; true when the database took it. A retry it created, or a waiting run it
+ * released, is announced to the schedulers on this host, which push it when its time comes. */
 static bool end_instance(struct executor *ex, const struct pending_end *e)
 {
 	struct norc_instance_end end = {e->status, e->exit_code, e->term_signal, e->reason, false};
-	int64_t retry = 0;
-	if (norc_instance_end(ex->db, e->instance_id, &end, &retry, NULL) != NORC_OK)
+	struct norc_instance_after after;
+	if (norc_instance_end(ex->db, e->instance_id, &end, &after) != NORC_OK)
 		return false;
-	if (retry) {
+	if (after.retry_id)
 		NORC_INFO("Instance #%" PRId64 " will be retried as instance #%" PRId64 ".",
-			  e->instance_id, retry);
+			  e->instance_id, after.retry_id);
+	if (after.released_id)
+		NORC_INFO("Instance #%" PRId64 " (waiting for #%" PRId64 " to end) may run now.",
+			  after.released_id, e->instance_id);
+	if (after.retry_id || after.released_id)
 		norc_doorbell_ring(ex->cfg, 0);
-	}
 	return true;
 }
 

@@ -28,6 +28,8 @@
 #include "model.h"
 #include "plugin.h"
 #include "queue.h"
+#include "sched.h"
+#include "schedheap.h"
 #include "status.h"
 
 #include <errno.h>
@@ -41,13 +43,12 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#define CLAIM_BATCH 1000
+#define CLAIM_BATCH 500          /* schedules claimed per statement */
+#define CLAIM_TURN_US (500 * 1000) /* claiming yields to firing after this long */
 
-struct sched {
-	int64_t due; /* heap key: next_fire, or a later retry time after a failed fire */
-	int64_t id, task_id, queue_id, next_fire, period_us;
-	int reps, remaining;
-	bool make_up;
+struct zone {
+	char *name;
+	struct norc_tz *tz;
 };
 
 struct scheduler {
@@ -55,101 +56,107 @@ struct scheduler {
 	struct norc_db *db;
 	int64_t id;
 	int status;
-	struct sched *heap;
-	size_t n, cap;
+	struct norc_sched_heap heap; /* claimed schedules by due time */
+	struct zone *zones;          /* loaded time zones, shared by the schedules */
+	size_t nzones;
 	struct norc_queue_handle **queues; /* opened on first use */
 	size_t nq;
 	int64_t next_beat_us; /* monotonic */
 	int64_t next_request_us; /* monotonic: requests from other hosts are read every second */
 	int64_t retry_at;     /* wall clock: the earliest retry waiting to be pushed, 0: none */
+	int64_t lease_token;  /* lease_until of the last claim batch */
+	bool claim_more;      /* free schedules were left at the last claim turn */
 	struct norc_reaper reaper;
 	int bell;             /* doorbell (queue id 0), -1 when polling only */
 };
 
-/* ---- min-heap by next_fire ---- */
-
-static void swap(struct sched *a, struct sched *b)
-{
-	struct sched t = *a;
-	*a = *b;
-	*b = t;
-}
-
-static void heap_push(struct scheduler *s, const struct sched *x)
-{
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 64;
-		s->heap = norc_xrealloc(s->heap, s->cap * sizeof(*s->heap));
-	}
-	size_t i = s->n++;
-	s->heap[i] = *x;
-	while (i && s->heap[(i - 1) / 2].due > s->heap[i].due) {
-		swap(&s->heap[(i - 1) / 2], &s->heap[i]);
-		i = (i - 1) / 2;
-	}
-}
-
-static void heap_remove_at(struct scheduler *s, size_t i)
-{
-	s->heap[i] = s->heap[--s->n];
-	for (;;) { /* sift down, then up */
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < s->n && s->heap[l].due < s->heap[m].due)
-			m = l;
-		if (r < s->n && s->heap[r].due < s->heap[m].due)
-			m = r;
-		if (m == i)
-			break;
-		swap(&s->heap[i], &s->heap[m]);
-		i = m;
-	}
-	while (i && i < s->n && s->heap[(i - 1) / 2].due > s->heap[i].due) {
-		swap(&s->heap[(i - 1) / 2], &s->heap[i]);
-		i = (i - 1) / 2;
-	}
-}
-
-static void heap_drop(struct scheduler *s, int64_t id)
-{
-	for (size_t i = 0; i < s->n; i++) /* only on edits: O(n) is fine */
-		if (s->heap[i].id == id) {
-			heap_remove_at(s, i);
-			return;
-		}
-}
-
 /* ---- database ---- */
 
-static int load(struct scheduler *s, int64_t id, struct sched *out, bool *live)
+static const struct norc_tz *zone_of(struct scheduler *s, const char *name, char *err,
+				     size_t errlen)
+{
+	for (size_t i = 0; i < s->nzones; i++)
+		if (strcmp(s->zones[i].name, name) == 0)
+			return s->zones[i].tz;
+	struct norc_tz *tz;
+	if (norc_tz_load(name, &tz, err, errlen) != NORC_OK)
+		return NULL;
+	s->zones = norc_xrealloc(s->zones, (s->nzones + 1) * sizeof(*s->zones));
+	s->zones[s->nzones++] = (struct zone){norc_xstrdup(name), tz};
+	return tz;
+}
+
+#define SCHED_COLS                                                                              \
+	"SELECT s.id, s.task_id, s.queue_id, s.next_fire, s.period, s.repetitions, s.remaining, " \
+	"s.catch_up, s.catch_up_max, s.kind, s.cron, COALESCE(s.tz, 'UTC'), t.overlap, "         \
+	"s.deleted, s.paused FROM schedules s JOIN tasks t ON t.id = s.task_id "
+
+/* A schedule that can never fire as stored (bad expression or zone, e.g. edited by hand): the
+ * original's "Invalid schedule found, deleting", with the reason kept on the row. */
+static void drop_invalid(struct scheduler *s, int64_t id, const char *why)
+{
+	NORC_ERROR("Invalid <Schedule #%" PRId64 "> found, deleting: %s", id, why);
+	char note[255];
+	snprintf(note, sizeof(note), "deleted by the scheduler: %s", why);
+	struct norc_arg a[] = {NORC_AS(note), NORC_AI(id)};
+	norc_model_exec(s->db, "UPDATE schedules SET deleted = 1, next_fire = NULL, lease_owner = "
+		       "NULL, lease_until = NULL, last_note = ? WHERE id = ?", a, 2, NULL);
+}
+
+/* Fill *x from the current row of a SCHED_COLS query; false when it cannot fire (gone,
+ * paused, finished, or invalid: then it is soft-deleted with its reason). */
+static bool from_row(struct scheduler *s, struct norc_stmt *st, struct norc_sched *x)
+{
+	*x = (struct norc_sched){
+		.id = norc_stmt_column_int64(st, 0),
+		.task_id = norc_stmt_column_int64(st, 1),
+		.queue_id = norc_stmt_column_int64(st, 2),
+		.next_fire = norc_stmt_column_int64(st, 3),
+		.period_us = norc_stmt_column_int64(st, 4) * NORC_US_PER_SEC,
+		.reps = (int)norc_stmt_column_int64(st, 5),
+		.remaining = (int)norc_stmt_column_int64(st, 6),
+		.catch_up = (int)norc_stmt_column_int64(st, 7),
+		.catch_up_max = (int)norc_stmt_column_int64(st, 8),
+		.overlap = (int)norc_stmt_column_int64(st, 12),
+	};
+	x->due = x->next_fire;
+	if (norc_stmt_column_is_null(st, 3) || norc_stmt_column_int64(st, 13) ||
+	    norc_stmt_column_int64(st, 14))
+		return false;
+	const char *kind = norc_stmt_column_text(st, 9);
+	if (kind && strcmp(kind, "period") == 0)
+		return true;
+	char err[512] = "";
+	const char *expr = norc_stmt_column_text(st, 10);
+	if (!kind || strcmp(kind, "cron") != 0 || !expr) {
+		drop_invalid(s, x->id, "unknown kind or no cron expression");
+		return false;
+	}
+	if (norc_cron_parse(expr, NULL, NULL, &x->cron, err, sizeof(err)) != NORC_OK ||
+	    !(x->tz = zone_of(s, norc_stmt_column_text(st, 11), err, sizeof(err)))) {
+		drop_invalid(s, x->id, err);
+		return false;
+	}
+	if (x->cron.every) { /* @every is a period */
+		x->period_us = x->cron.every * NORC_US_PER_SEC;
+		return true;
+	}
+	x->is_cron = true;
+	return true;
+}
+
+static int load(struct scheduler *s, int64_t id, struct norc_sched *out, bool *live)
 {
 	struct norc_stmt *st;
 	*live = false;
-	int rc = norc_db_query_row(s->db,
-				   "SELECT id, task_id, queue_id, next_fire, period, repetitions, "
-				   "remaining, make_up, deleted, paused, kind FROM schedules WHERE id = ?",
-				   id, &st);
+	int rc = norc_db_query_row(s->db, SCHED_COLS "WHERE s.id = ?", id, &st);
 	if (rc == NORC_ENOTFOUND)
 		return NORC_OK; /* gone: not live */
 	if (rc != NORC_OK)
 		return rc;
-	{
-		*out = (struct sched){
-			.id = norc_stmt_column_int64(st, 0),
-			.task_id = norc_stmt_column_int64(st, 1),
-			.queue_id = norc_stmt_column_int64(st, 2),
-			.next_fire = norc_stmt_column_int64(st, 3),
-			.period_us = norc_stmt_column_int64(st, 4) * NORC_US_PER_SEC,
-			.reps = (int)norc_stmt_column_int64(st, 5),
-			.remaining = (int)norc_stmt_column_int64(st, 6),
-			.make_up = norc_stmt_column_int64(st, 7) != 0,
-		};
-		out->due = out->next_fire;
-		const char *kind = norc_stmt_column_text(st, 10);
-		*live = !norc_stmt_column_is_null(st, 3) && norc_stmt_column_int64(st, 8) == 0 &&
-			norc_stmt_column_int64(st, 9) == 0 && kind && strcmp(kind, "period") == 0;
-	}
+	*live = from_row(s, st, out);
 	norc_stmt_finalize(st);
-	return rc;
+	return NORC_OK;
 }
 
 static int64_t *ids_of(struct scheduler *s, const char *sql, const struct norc_arg *a, size_t na,
@@ -170,65 +177,120 @@ static int64_t *ids_of(struct scheduler *s, const char *sql, const struct norc_a
 	return ids;
 }
 
-/* Renew our leases, reload changed schedules, claim free or expired ones. */
+static void release_one(struct scheduler *s, int64_t id)
+{
+	struct norc_arg b[] = {NORC_AI(id), NORC_AI(s->id)};
+	norc_model_exec(s->db, "UPDATE schedules SET lease_owner = NULL, lease_until = NULL WHERE "
+		       "id = ? AND lease_owner = ?", b, 2, NULL);
+}
+
+/* Claim up to CLAIM_BATCH free schedules with one UPDATE, then load exactly the ones won,
+ * recognised by this batch's token in lease_until. Returns how many were free. */
+static size_t claim_batch(struct scheduler *s, int64_t now, int64_t until)
+{
+	size_t n;
+	struct norc_arg free_args[] = {NORC_AI(now), NORC_AI(CLAIM_BATCH)};
+	(void)now; /* index schedules_free: only unclaimed live rows are read */
+	int64_t *ids = ids_of(s, "SELECT id FROM schedules WHERE lease_owner IS NULL AND deleted = "
+			      "0 AND paused = 0 AND next_fire IS NOT NULL LIMIT ?", free_args + 1, 1,
+			      &n);
+	if (!n) {
+		free(ids);
+		return 0;
+	}
+	/* a token no other batch of ours has: the lease end, moved by a microsecond if needed */
+	int64_t token = until > s->lease_token ? until : s->lease_token + 1;
+	s->lease_token = token;
+	size_t len = 256 + n * 3;
+	char *sql = norc_xmalloc(len);
+	int off = snprintf(sql, len, "UPDATE schedules SET lease_owner = ?, lease_until = ?, "
+			   "changed = 0 WHERE deleted = 0 AND paused = 0 AND lease_owner IS NULL "
+			   "AND id IN (");
+	struct norc_arg *a = norc_xcalloc(n + 2, sizeof(*a));
+	a[0] = NORC_AI(s->id);
+	a[1] = NORC_AI(token);
+	for (size_t i = 0; i < n; i++) {
+		off += snprintf(sql + off, len - (size_t)off, i ? ",?" : "?");
+		a[2 + i] = NORC_AI(ids[i]);
+	}
+	snprintf(sql + off, len - (size_t)off, ")");
+	int rc = norc_model_exec(s->db, sql, a, n + 2, NULL);
+	free(sql);
+	free(a);
+	free(ids);
+	if (rc != NORC_OK) {
+		NORC_WARN("schedules: claiming failed: %s", norc_db_errmsg(s->db));
+		return 0;
+	}
+	struct norc_stmt *st;
+	bool row = false;
+	rc = norc_db_prepare(s->db, SCHED_COLS "WHERE s.lease_owner = ? AND s.lease_until = ?", &st);
+	if (rc == NORC_OK) {
+		norc_stmt_bind_int64(st, 1, s->id);
+		norc_stmt_bind_int64(st, 2, token);
+		rc = norc_stmt_step(st, &row);
+	}
+	size_t won = 0, dead = 0;
+	int64_t *drop = norc_xcalloc(n, sizeof(int64_t));
+	while (rc == NORC_OK && row) {
+		struct norc_sched x;
+		if (from_row(s, st, &x)) {
+			norc_sched_heap_put(&s->heap, &x);
+			if (++won <= 10) /* the original's line; a big batch is summed up below */
+				NORC_INFO("Claiming <Schedule #%" PRId64 ">.", x.id);
+		} else if (dead < n) {
+			drop[dead++] = x.id; /* not fireable after all: do not hold it */
+		}
+		rc = norc_stmt_step(st, &row);
+	}
+	norc_stmt_finalize(st);
+	for (size_t i = 0; i < dead; i++)
+		release_one(s, drop[i]);
+	free(drop);
+	if (rc != NORC_OK)
+		NORC_WARN("schedules: loading claimed ones failed: %s", norc_db_errmsg(s->db));
+	if (won > 10)
+		NORC_INFO("... and %zu more schedules claimed.", won - 10);
+	return n;
+}
+
+/* Reload changed schedules, claim free ones (in batches, for at most CLAIM_TURN_US;
+ * claim_more says the rest follows at the next loop turn). A claim lasts as long as this
+ * scheduler's heartbeat: when it dies, the daemon that finds it dead frees its schedules
+ * (daemon.c), so nothing per schedule is renewed and a heartbeat costs O(1). */
 static void claim_cycle(struct scheduler *s)
 {
 	int64_t now = norc_clock_now_us();
-	int64_t until = now + s->cfg->heartbeat_timeout_s * NORC_US_PER_SEC;
-	struct norc_arg renew[] = {NORC_AI(until), NORC_AI(s->id)};
-	if (norc_model_exec(s->db, "UPDATE schedules SET lease_until = ? WHERE lease_owner = ?",
-			    renew, 2, NULL) != NORC_OK)
-		NORC_WARN("schedules: renewing leases failed: %s", norc_db_errmsg(s->db));
+	int64_t until = now; /* the batch token; see claim_batch */
 
 	size_t n;
 	struct norc_arg mine[] = {NORC_AI(s->id)};
 	int64_t *ids = ids_of(s, "SELECT id FROM schedules WHERE lease_owner = ? AND changed = 1",
 			      mine, 1, &n);
 	for (size_t i = 0; i < n; i++) {
-		struct sched x;
+		struct norc_sched x;
 		bool live;
-		heap_drop(s, ids[i]);
+		norc_sched_heap_remove(&s->heap, ids[i]);
 		struct norc_arg a[] = {NORC_AI(ids[i])};
 		norc_model_exec(s->db, "UPDATE schedules SET changed = 0 WHERE id = ?", a, 1, NULL);
 		if (load(s, ids[i], &x, &live) == NORC_OK && live) {
 			NORC_INFO("Reloading <Schedule #%" PRId64 ">.", ids[i]);
-			heap_push(s, &x);
+			norc_sched_heap_put(&s->heap, &x);
 		} else {
 			NORC_INFO("<Schedule #%" PRId64 "> was removed or finished.", ids[i]);
-			struct norc_arg b[] = {NORC_AI(ids[i]), NORC_AI(s->id)};
-			norc_model_exec(s->db, "UPDATE schedules SET lease_owner = NULL, lease_until "
-				       "= NULL WHERE id = ? AND lease_owner = ?", b, 2, NULL);
+			release_one(s, ids[i]);
 		}
 	}
 	free(ids);
 
-	struct norc_arg free_args[] = {NORC_AI(now), NORC_AI(CLAIM_BATCH)};
-	ids = ids_of(s, "SELECT id FROM schedules WHERE deleted = 0 AND paused = 0 AND "
-		     "next_fire IS NOT NULL AND kind = 'period' AND (lease_owner IS NULL OR "
-		     "lease_until < ?) ORDER BY id LIMIT ?", free_args, 2, &n);
-	for (size_t i = 0; i < n; i++) {
-		int64_t changed = 0;
-		struct norc_arg a[] = {NORC_AI(s->id), NORC_AI(until), NORC_AI(ids[i]), NORC_AI(now)};
-		if (norc_model_exec(s->db,
-				    "UPDATE schedules SET lease_owner = ?, lease_until = ?, "
-				    "changed = 0 WHERE id = ? AND deleted = 0 AND paused = 0 AND "
-				    "(lease_owner IS NULL OR lease_until < ?)", a, 4, &changed) !=
-			    NORC_OK ||
-		    changed != 1)
-			continue; /* another scheduler was faster */
-		struct sched x;
-		bool live;
-		if (load(s, ids[i], &x, &live) == NORC_OK && live) {
-			NORC_INFO("Claiming <Schedule #%" PRId64 ">.", x.id);
-			heap_drop(s, x.id);
-			heap_push(s, &x);
-		} else { /* not fireable after all, or unreadable: do not hold it */
-			struct norc_arg b[] = {NORC_AI(ids[i]), NORC_AI(s->id)};
-			norc_model_exec(s->db, "UPDATE schedules SET lease_owner = NULL, lease_until "
-				       "= NULL WHERE id = ? AND lease_owner = ?", b, 2, NULL);
+	int64_t t0 = norc_clock_mono_us();
+	s->claim_more = false;
+	while (claim_batch(s, now, until) == CLAIM_BATCH) {
+		if (norc_clock_mono_us() - t0 > CLAIM_TURN_US) {
+			s->claim_more = true;
+			break;
 		}
 	}
-	free(ids);
 }
 
 static struct norc_queue_handle *queue_of(struct scheduler *s, int64_t id)
@@ -247,67 +309,105 @@ static struct norc_queue_handle *queue_of(struct scheduler *s, int64_t id)
 	return q;
 }
 
-/* Fire the heap's top (due). */
+/* "2026-03-08T03:00:00-04:00" in the schedule's zone (UTC for periods). */
+static void fmt_time(const struct norc_sched *x, int64_t us, char *buf, size_t len)
+{
+	if (norc_cron_format_time(us / NORC_US_PER_SEC, x->is_cron ? x->tz : NULL, buf, len) !=
+	    NORC_OK)
+		snprintf(buf, len, "@%" PRId64, us / NORC_US_PER_SEC);
+}
+
+/* What the catch-up decision skipped, for the log and the schedule's last_note. */
+static void describe_skips(const struct norc_sched *x, const struct norc_sched_plan *p, char *buf,
+			   size_t len)
+{
+	buf[0] = '\0';
+	if (!p->skipped)
+		return;
+	char a[48], b[48];
+	fmt_time(x, p->first_skipped, a, sizeof(a));
+	fmt_time(x, p->last_skipped, b, sizeof(b));
+	snprintf(buf, len, "missed %s%" PRId64 " fire time(s) from %s to %s, not run (catch-up %s%s)",
+		 p->skipped_more ? "more than " : "", p->skipped, a, b,
+		 norc_sched_catch_up_name(x->catch_up) ? norc_sched_catch_up_name(x->catch_up) : "?",
+		 p->bounded ? ": more than catch_up_max missed" : "");
+}
+
+/* Fire the heap's top (due): one transaction moves the schedule on (a compare-and-set on its
+ * next fire time and lease) and creates the instance (or records its skip). */
 static void fire(struct scheduler *s)
 {
-	struct sched x = s->heap[0];
-	heap_remove_at(s, 0);
+	struct norc_sched x;
+	norc_sched_heap_pop(&s->heap, &x);
 	int64_t now = norc_clock_now_us();
-	int remaining = x.reps > 0 ? x.remaining - 1 : 0;
-	bool finished = x.reps > 0 && remaining <= 0;
-	int64_t next = 0;
-	if (!finished) {
-		next = x.next_fire + (x.period_us ? x.period_us : 1);
-		if (!x.make_up && x.period_us && next <= now) {
-			int64_t skipped = (now - next) / x.period_us + 1;
-			next += skipped * x.period_us; /* at most one late fire */
-			NORC_INFO("<Schedule #%" PRId64 "> skips %" PRId64 " missed run(s) (no make-up).",
-				  x.id, skipped);
-		}
-	}
-	struct norc_queue_handle *q = queue_of(s, x.queue_id);
-	if (!q) {
-		x.due = now + 5 * NORC_US_PER_SEC; /* try again later; the fire is not lost */
-		heap_push(s, &x);
+	struct norc_sched_plan plan;
+	if (norc_sched_plan(&x, now, &plan) != NORC_OK) {
+		x.due = now + NORC_US_PER_SEC;
+		norc_sched_heap_put(&s->heap, &x);
 		return;
 	}
-	char err[512] = "";
-	int64_t changed = 0, inst = 0;
+	struct norc_queue_handle *q = plan.fire ? queue_of(s, x.queue_id) : NULL;
+	if (plan.fire && !q) {
+		x.due = now + 5 * NORC_US_PER_SEC; /* try again later; the fire is not lost */
+		norc_sched_heap_put(&s->heap, &x);
+		return;
+	}
+	char err[512] = "", skips[300], why[255] = "", note[255];
+	describe_skips(&x, &plan, skips, sizeof(skips));
+	enum norc_fire_outcome outcome = 0;
+	int64_t inst = 0, changed = 0;
 	int rc = norc_db_begin_write(s->db);
-	struct norc_arg a[] = {finished ? NORC_AS(NULL) : NORC_AI(next), NORC_AI(remaining),
-			       NORC_AI(x.id), NORC_AI(s->id), NORC_AI(x.next_fire)};
-	if (rc == NORC_OK)
-		rc = norc_model_exec(s->db,
-				     "UPDATE schedules SET next_fire = ?, remaining = ? WHERE id = ? "
-				     "AND lease_owner = ? AND next_fire = ? AND deleted = 0 AND "
-				     "paused = 0", a, 5, &changed);
-	if (rc == NORC_OK && changed == 1) {
-		rc = norc_instance_enqueue(s->db, q, x.task_id, x.id, x.next_fire, &inst, err,
-					   sizeof(err));
-		if (rc == NORC_EEXIST) {
-			NORC_WARN("<Schedule #%" PRId64 "> already fired at that time; not again.", x.id);
+	if (rc == NORC_OK && plan.fire) {
+		rc = norc_instance_fire(s->db, q, x.task_id, x.overlap, x.id, plan.fire, &inst,
+					&outcome, why, sizeof(why), err, sizeof(err));
+		if (rc == NORC_EEXIST) { /* the UNIQUE key, the backstop: never a second one */
+			snprintf(why, sizeof(why), "already fired by another scheduler");
 			rc = NORC_OK;
 			inst = 0;
 		}
 	}
+	bool ran = inst && outcome != NORC_FIRE_SKIPPED;
+	int remaining = x.reps > 0 && ran ? x.remaining - 1 : x.remaining;
+	bool finished = (x.reps > 0 && remaining <= 0) || !plan.next;
+	if (inst)
+		snprintf(note, sizeof(note), "%s%s%s instance #%" PRId64 "%s%s", skips,
+			 skips[0] ? "; " : "", outcome == NORC_FIRE_SKIPPED ? "skipped as"
+					       : outcome == NORC_FIRE_HELD ? "held"
+									   : "fired",
+			 inst, why[0] ? ": " : "", why);
+	else
+		snprintf(note, sizeof(note), "%s%s", skips[0] ? skips : "nothing fired",
+			 why[0] ? why : "");
+	struct norc_arg a[] = {finished ? NORC_AS(NULL) : NORC_AI(plan.next), NORC_AI(remaining),
+			       NORC_AI(plan.fire ? plan.fire : plan.last_skipped), NORC_AS(note),
+			       NORC_AI(x.id), NORC_AI(s->id), NORC_AI(x.next_fire)};
+	if (rc == NORC_OK)
+		rc = norc_model_exec(s->db,
+				     "UPDATE schedules SET next_fire = ?, remaining = ?, last_fire = "
+				     "?, last_note = ? WHERE id = ? AND lease_owner = ? AND next_fire "
+				     "= ? AND deleted = 0 AND paused = 0", a, 7, &changed);
+	if (rc == NORC_OK && changed != 1)
+		rc = NORC_EBUSY; /* edited, removed, paused or taken over: undo the instance */
 	if (rc == NORC_OK)
 		rc = norc_db_commit(s->db);
 	else
 		norc_db_rollback(s->db);
+	if (rc == NORC_EBUSY && changed != 1) {
+		struct norc_arg b[] = {NORC_AI(x.id), NORC_AI(s->id)};
+		norc_model_exec(s->db, "UPDATE schedules SET changed = 1 WHERE id = ? AND "
+			       "lease_owner = ?", b, 2, NULL);
+		return; /* reloaded (or dropped) at the next claim cycle */
+	}
 	if (rc != NORC_OK) {
 		NORC_ERROR("<Schedule #%" PRId64 ">: firing failed: %s; retrying in 1 s", x.id,
 			   err[0] ? err : norc_db_errmsg(s->db));
 		x.due = norc_clock_now_us() + NORC_US_PER_SEC; /* nothing was written: same fire */
-		heap_push(s, &x);
+		norc_sched_heap_put(&s->heap, &x);
 		return;
 	}
-	if (changed != 1) { /* edited, removed, paused or taken over meanwhile */
-		struct norc_arg b[] = {NORC_AI(x.id), NORC_AI(s->id)};
-		norc_model_exec(s->db, "UPDATE schedules SET changed = 1 WHERE id = ? AND "
-			       "lease_owner = ?", b, 2, NULL);
-		return;
-	}
-	if (inst) {
+	if (skips[0])
+		NORC_WARN("<Schedule #%" PRId64 "> %s.", x.id, skips);
+	if (outcome == NORC_FIRE_RUN && inst) {
 		norc_doorbell_ring(s->cfg, x.queue_id);
 		struct norc_run_info ri;
 		if (norc_instance_load(s->db, inst, &ri) == NORC_OK) {
@@ -315,17 +415,18 @@ static void fire(struct scheduler *s)
 				  ri.task_name);
 			norc_run_info_free(&ri);
 		}
+	} else if (inst) {
+		NORC_INFO("<Schedule #%" PRId64 ">: instance #%" PRId64 " %s (%s).", x.id, inst,
+			  outcome == NORC_FIRE_HELD ? "held" : "skipped", why);
 	}
 	if (finished) {
-		struct norc_arg b[] = {NORC_AI(x.id)};
-		norc_model_exec(s->db, "UPDATE schedules SET lease_owner = NULL, lease_until = NULL "
-			       "WHERE id = ?", b, 1, NULL);
+		release_one(s, x.id);
 		NORC_INFO("<Schedule #%" PRId64 "> finished.", x.id);
 		return;
 	}
-	x.next_fire = x.due = next;
+	x.next_fire = x.due = plan.next;
 	x.remaining = remaining;
-	heap_push(s, &x);
+	norc_sched_heap_put(&s->heap, &x);
 }
 
 static struct norc_queue_handle *retry_queue(void *ctx, int64_t id)
@@ -359,7 +460,7 @@ static void release_all(struct scheduler *s)
 	int64_t n = 0;
 	norc_model_exec(s->db, "UPDATE schedules SET lease_owner = NULL, lease_until = NULL WHERE "
 		       "lease_owner = ?", a, 1, &n);
-	s->n = 0;
+	norc_sched_heap_clear(&s->heap);
 	NORC_INFO("Cleaning up %" PRId64 " schedules.", n);
 }
 
@@ -418,7 +519,7 @@ static int run_loop(struct scheduler *s, int sigfd)
 					   "heartbeat for %d s: the database was out of its reach); its "
 					   "schedules went to others. Stopping.",
 					   s->cfg->heartbeat_timeout_s);
-				s->n = 0;
+				norc_sched_heap_clear(&s->heap);
 				return NORC_ST_ERROR;
 			}
 			if (hb != NORC_OK)
@@ -442,17 +543,22 @@ static int run_loop(struct scheduler *s, int sigfd)
 		}
 		if (s->status == NORC_ST_RUNNING && s->retry_at && s->retry_at <= norc_clock_now_us())
 			push_retries(s);
+		if (s->claim_more && s->status == NORC_ST_RUNNING)
+			claim_cycle(s); /* many free schedules: go on claiming between fires */
 		/* bounded, so a burst (period 0, a long make-up) cannot starve heartbeats,
 		 * lease renewal and signals: the rest fires on the next turns */
 		int fired = 0;
-		while (s->status == NORC_ST_RUNNING && s->n && s->heap[0].due <= norc_clock_now_us() &&
+		while (s->status == NORC_ST_RUNNING && s->heap.n &&
+		       s->heap.v[0].due <= norc_clock_now_us() &&
 		       fired++ < 256)
 			fire(s);
 		int64_t wait = s->next_beat_us - norc_clock_mono_us();
 		if (s->next_request_us - norc_clock_mono_us() < wait)
 			wait = s->next_request_us - norc_clock_mono_us();
-		if (s->n && s->status == NORC_ST_RUNNING) {
-			int64_t due = s->heap[0].due - norc_clock_now_us();
+		if (s->claim_more && s->status == NORC_ST_RUNNING)
+			wait = 0;
+		if (s->heap.n && s->status == NORC_ST_RUNNING) {
+			int64_t due = s->heap.v[0].due - norc_clock_now_us();
 			if (due < wait)
 				wait = due;
 		}
@@ -566,7 +672,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < s.nq; i++)
 		norc_queue_close(s.queues[i]);
 	free(s.queues);
-	free(s.heap);
+	norc_sched_heap_free(&s.heap);
+	for (size_t i = 0; i < s.nzones; i++) {
+		free(s.zones[i].name);
+		norc_tz_free(s.zones[i].tz);
+	}
+	free(s.zones);
 	norc_plugin_unload_all();
 	norc_db_close(s.db);
 	norc_config_free(s.cfg);

@@ -53,7 +53,7 @@ expect_ok "task list" norc task list
 expect_out "task list has a header" "^ID +NAME +TYPE +TIMEOUT +NICE +RETRIES +SCHEDULES"
 expect_out "task list shows DemoTask with one schedule" "DemoTask +CommandTask +0 +0 +0 +1"
 expect_ok "schedule list" norc schedule list
-expect_out "schedule list shows the schedule" "DemoTask +DemoQueue +period +5 +5 +5 +no"
+expect_out "schedule list shows the schedule" "DemoTask +DemoQueue +period +5 +- +- +5 +latest"
 expect_ok "task list --json" norc task list --json
 expect_json "task list --json content" "j[0]['name']=='DemoTask' and j[0]['params']=='{\"command\":\"echo \\'Demo successful!\\'\"}' and j[0]['schedules']==1"
 expect_ok "schedule list --json" norc --json schedule list

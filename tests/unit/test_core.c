@@ -106,7 +106,8 @@ START_TEST(status_names)
 {
 	ck_assert_str_eq(norc_status_name(7), "SUCCESS");
 	ck_assert_str_eq(norc_status_name(16), "INTERRUPTED");
-	ck_assert_str_eq(norc_status_name(10), "UNKNOWN");
+	ck_assert_str_eq(norc_status_name(10), "SKIPPED");
+	ck_assert_str_eq(norc_status_name(11), "UNKNOWN");
 	ck_assert_int_eq(norc_status_parse("failure"), 13);
 	ck_assert_int_eq(norc_status_parse("14"), 14);
 	ck_assert_int_eq(norc_status_parse("11"), -1);

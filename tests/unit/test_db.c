@@ -1220,11 +1220,11 @@ START_TEST(instance_retries)
 	ck_assert_int_eq(norc_instance_retry_delay(1, 0, 3600), 0);
 
 	struct norc_instance_end fail = {NORC_ST_FAILURE, 3, 0, NULL, false};
-	int64_t retry = 0, t0 = norc_clock_now_us();
-	bool rec = false;
-	ck_assert_int_eq(norc_instance_end(db, 1, &fail, &retry, &rec), NORC_OK);
-	ck_assert(rec);
-	ck_assert_int_eq(retry, 2);
+	int64_t t0 = norc_clock_now_us();
+	struct norc_instance_after after;
+	ck_assert_int_eq(norc_instance_end(db, 1, &fail, &after), NORC_OK);
+	ck_assert(after.recorded);
+	ck_assert_int_eq(after.retry_id, 2);
 	int64_t v;
 	ck_assert_int_eq(norc_db_query_int64(db, "SELECT attempt * 1000 + previous_id + status * 10 "
 					     "FROM instances WHERE id = 2", &v, 0), NORC_OK);
@@ -1234,9 +1234,9 @@ START_TEST(instance_retries)
 	ck_assert(v >= t0 + 10 * NORC_US_PER_SEC && v <= norc_clock_now_us() + 10 * NORC_US_PER_SEC);
 	/* a final status is never overwritten, and no second retry comes of it */
 	struct norc_instance_end ok = {NORC_ST_SUCCESS, 0, 0, NULL, false};
-	ck_assert_int_eq(norc_instance_end(db, 1, &ok, &retry, &rec), NORC_OK);
-	ck_assert(!rec);
-	ck_assert_int_eq(retry, 0);
+	ck_assert_int_eq(norc_instance_end(db, 1, &ok, &after), NORC_OK);
+	ck_assert(!after.recorded);
+	ck_assert_int_eq(after.retry_id, 0);
 	ck_assert_int_eq(norc_db_query_int64(db, "SELECT status FROM instances WHERE id = 1", &v, 0),
 			 NORC_OK);
 	ck_assert_int_eq(v, NORC_ST_FAILURE);
@@ -1263,22 +1263,22 @@ START_TEST(instance_retries)
 	/* attempt 2 lost (its executor died): attempt 3 is the last one the task allows */
 	ck_assert_int_eq(norc_db_exec(db, "UPDATE instances SET status = 2 WHERE id = 2"), NORC_OK);
 	struct norc_instance_end lost = {NORC_ST_ERROR, -1, 0, "executor lost", true};
-	ck_assert_int_eq(norc_instance_end(db, 2, &lost, &retry, &rec), NORC_OK);
-	ck_assert_int_eq(retry, 3);
+	ck_assert_int_eq(norc_instance_end(db, 2, &lost, &after), NORC_OK);
+	ck_assert_int_eq(after.retry_id, 3);
 	ck_assert_int_eq(norc_db_query_int64(db, "SELECT COUNT(*) FROM instances WHERE id = 2 AND "
 					     "reason = 'executor lost'", &v, 0), NORC_OK);
 	ck_assert_int_eq(v, 1);
 	ck_assert_int_eq(norc_db_exec(db, "UPDATE instances SET status = 2 WHERE id = 3"), NORC_OK);
-	ck_assert_int_eq(norc_instance_end(db, 3, &fail, &retry, &rec), NORC_OK);
-	ck_assert(rec);
-	ck_assert_int_eq(retry, 0);
+	ck_assert_int_eq(norc_instance_end(db, 3, &fail, &after), NORC_OK);
+	ck_assert(after.recorded);
+	ck_assert_int_eq(after.retry_id, 0);
 	/* an ERROR that is not a loss (could not start) is not retried */
 	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO instances (task_id, queue_id, status, "
 				      "enqueued) VALUES (1, 1, 2, 1)"), NORC_OK);
 	struct norc_instance_end err_end = {NORC_ST_ERROR, -1, 0, "could not start: x", false};
-	ck_assert_int_eq(norc_instance_end(db, 4, &err_end, &retry, &rec), NORC_OK);
-	ck_assert(rec);
-	ck_assert_int_eq(retry, 0);
+	ck_assert_int_eq(norc_instance_end(db, 4, &err_end, &after), NORC_OK);
+	ck_assert(after.recorded);
+	ck_assert_int_eq(after.retry_id, 0);
 }
 END_TEST
 
