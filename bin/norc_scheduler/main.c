@@ -66,6 +66,7 @@ struct scheduler {
 	int64_t retry_at;     /* wall clock: the earliest retry waiting to be pushed, 0: none */
 	int64_t lease_token;  /* lease_until of the last claim batch */
 	bool claim_more;      /* free schedules were left at the last claim turn */
+	bool shared;          /* NORC_TEST_SHARED_CLAIMS=1: see main() */
 	struct norc_reaper reaper;
 	int bell;             /* doorbell (queue id 0), -1 when polling only */
 };
@@ -283,6 +284,22 @@ static void claim_cycle(struct scheduler *s)
 	}
 	free(ids);
 
+	if (s->shared) { /* test mode: every live schedule, whoever holds it */
+		struct norc_stmt *st;
+		bool row = false;
+		int rc = norc_db_prepare(s->db, SCHED_COLS "WHERE s.deleted = 0 AND s.paused = 0 AND "
+					 "s.next_fire IS NOT NULL", &st);
+		if (rc == NORC_OK)
+			rc = norc_stmt_step(st, &row);
+		while (rc == NORC_OK && row) {
+			struct norc_sched x;
+			if (from_row(s, st, &x) && !norc_sched_heap_find(&s->heap, x.id))
+				norc_sched_heap_put(&s->heap, &x);
+			rc = norc_stmt_step(st, &row);
+		}
+		norc_stmt_finalize(st);
+		return;
+	}
 	int64_t t0 = norc_clock_mono_us();
 	s->claim_more = false;
 	while (claim_batch(s, now, until) == CLAIM_BATCH) {
@@ -380,18 +397,25 @@ static void fire(struct scheduler *s)
 			 why[0] ? why : "");
 	struct norc_arg a[] = {finished ? NORC_AS(NULL) : NORC_AI(plan.next), NORC_AI(remaining),
 			       NORC_AI(plan.fire ? plan.fire : plan.last_skipped), NORC_AS(note),
-			       NORC_AI(x.id), NORC_AI(s->id), NORC_AI(x.next_fire)};
+			       NORC_AI(x.id), NORC_AI(s->id), NORC_AI(s->shared),
+			       NORC_AI(x.next_fire)};
 	if (rc == NORC_OK)
 		rc = norc_model_exec(s->db,
 				     "UPDATE schedules SET next_fire = ?, remaining = ?, last_fire = "
-				     "?, last_note = ? WHERE id = ? AND lease_owner = ? AND next_fire "
-				     "= ? AND deleted = 0 AND paused = 0", a, 7, &changed);
+				     "?, last_note = ? WHERE id = ? AND (lease_owner = ? OR ? = 1) AND "
+				     "next_fire = ? AND deleted = 0 AND paused = 0", a, 8, &changed);
 	if (rc == NORC_OK && changed != 1)
 		rc = NORC_EBUSY; /* edited, removed, paused or taken over: undo the instance */
 	if (rc == NORC_OK)
 		rc = norc_db_commit(s->db);
 	else
 		norc_db_rollback(s->db);
+	if (rc == NORC_EBUSY && changed != 1 && s->shared) { /* the other one fired it: follow */
+		bool live;
+		if (load(s, x.id, &x, &live) == NORC_OK && live)
+			norc_sched_heap_put(&s->heap, &x);
+		return;
+	}
 	if (rc == NORC_EBUSY && changed != 1) {
 		struct norc_arg b[] = {NORC_AI(x.id), NORC_AI(s->id)};
 		norc_model_exec(s->db, "UPDATE schedules SET changed = 1 WHERE id = ? AND "
@@ -635,6 +659,10 @@ int main(int argc, char **argv)
 	}
 	norc_log_setup(stderr, NORC_LOG_PLAIN, debug ? NORC_LOG_DEBUG : NORC_LOG_INFO, false);
 	struct scheduler s = {.status = NORC_ST_RUNNING, .bell = -1};
+	/* Test mode for the exactly-once proof: schedulers ignore each other's claims and race
+	 * to fire the same schedules; only the compare-and-set and UNIQUE key keep it exact. */
+	const char *shared = getenv("NORC_TEST_SHARED_CLAIMS");
+	s.shared = shared && strcmp(shared, "1") == 0;
 	if (norc_daemon_open("norc_scheduler", config, &s.cfg, &s.db) != NORC_OK)
 		return 1;
 	if (norc_daemon_register(s.db, "scheduler", 0, 0, &s.id) != NORC_OK) {
@@ -662,6 +690,9 @@ int main(int argc, char **argv)
 	char *bell_path = NULL;
 	norc_doorbell_open(s.cfg, 0, &s.bell, &bell_path);
 	NORC_INFO("<Scheduler #%" PRId64 "> initialized; starting...", s.id);
+	if (s.shared)
+		NORC_WARN("NORC_TEST_SHARED_CLAIMS=1: racing other schedulers for every schedule "
+			  "(a test mode)");
 	int final = run_loop(&s, sigfd);
 	NORC_INFO("Shutting down...");
 	norc_doorbell_close(s.bell, bell_path);
