@@ -43,10 +43,20 @@ int norc_db_open(const struct norc_db_config *cfg, struct norc_db **out, char *e
 	return NORC_OK;
 }
 
+static void stmt_free(struct norc_stmt *st)
+{
+	st->db->ops->finalize(st);
+	free(st->sql);
+	free(st);
+}
+
 void norc_db_close(struct norc_db *db)
 {
 	if (!db)
 		return;
+	for (int i = 0; i < NORC_DB_STMT_CACHE; i++)
+		if (db->cache[i])
+			stmt_free(db->cache[i]); /* a busy one would be the caller's leak anyway */
 	if (db->in_tx)
 		db->ops->rollback(db);
 	db->ops->close(db);
@@ -94,10 +104,66 @@ int norc_db_rollback(struct norc_db *db)
 	return db->ops->rollback(db);
 }
 
+static uint64_t sql_hash(const char *sql)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return h;
+}
+
+/* Statement cache: the daemons run the same few statements all the time, and preparing
+ * costs more than running them (a server round trip on MariaDB). A finalized statement is
+ * reset and kept (least recently used ones go); preparing the same SQL again takes it back.
+ * MariaDB re-prepares a statement of an older connection by itself (db_mariadb.c). */
+static struct norc_stmt *cache_take(struct norc_db *db, const char *sql, uint64_t h)
+{
+	for (int i = 0; i < NORC_DB_STMT_CACHE; i++) {
+		struct norc_stmt *st = db->cache[i];
+		if (st && !st->busy && st->hash == h && strcmp(st->sql, sql) == 0) {
+			st->busy = true;
+			st->done = false;
+			st->used = ++db->uses;
+			return st;
+		}
+	}
+	return NULL;
+}
+
+static void cache_put(struct norc_db *db, struct norc_stmt *st)
+{
+	int slot = -1;
+	for (int i = 0; i < NORC_DB_STMT_CACHE && slot < 0; i++)
+		if (!db->cache[i])
+			slot = i;
+	for (int i = 0; i < NORC_DB_STMT_CACHE && slot < 0; i++) /* evict the least recent */
+		if (!db->cache[i]->busy &&
+		    (slot < 0 || db->cache[i]->used < db->cache[slot]->used))
+			slot = i;
+	if (slot < 0) {
+		stmt_free(st);
+		return;
+	}
+	if (db->cache[slot])
+		stmt_free(db->cache[slot]);
+	st->cached = true;
+	st->busy = false;
+	db->cache[slot] = st;
+}
+
 int norc_db_prepare(struct norc_db *db, const char *sql, struct norc_stmt **out)
 {
+	uint64_t h = sql_hash(sql);
+	struct norc_stmt *cached = cache_take(db, sql, h);
+	if (cached) {
+		*out = cached;
+		return NORC_OK;
+	}
 	struct norc_stmt *st = norc_xcalloc(1, sizeof(*st));
 	st->db = db;
+	st->hash = h;
+	st->busy = true;
+	st->used = ++db->uses;
 	st->sql = norc_xstrdup(sql);
 	int rc = db->ops->prepare(st);
 	if (rc != NORC_OK) {
@@ -164,9 +230,21 @@ void norc_stmt_finalize(struct norc_stmt *st)
 {
 	if (!st)
 		return;
-	st->db->ops->finalize(st);
-	free(st->sql);
-	free(st);
+	/* reset (which also ends SQLite's read of it) and keep it for the next caller */
+	if (st->db->ops->reset(st) != NORC_OK) {
+		if (st->cached) { /* drop it from the cache */
+			for (int i = 0; i < NORC_DB_STMT_CACHE; i++)
+				if (st->db->cache[i] == st)
+					st->db->cache[i] = NULL;
+		}
+		stmt_free(st);
+		return;
+	}
+	st->done = false;
+	if (st->cached)
+		st->busy = false;
+	else
+		cache_put(st->db, st);
 }
 
 int norc_db_query_int64(struct norc_db *db, const char *sql, int64_t *out, int nargs, ...)

@@ -37,12 +37,16 @@ struct norc_db_ops {
 	void (*finalize)(struct norc_stmt *st);
 };
 
+#define NORC_DB_STMT_CACHE 64 /* prepared statements kept per connection (db.c) */
+
 struct norc_db {
 	const struct norc_db_ops *ops;
 	enum norc_db_backend backend;
 	void *impl;
 	bool in_tx;
 	char errmsg[512];
+	struct norc_stmt *cache[NORC_DB_STMT_CACHE]; /* idle or busy cached statements */
+	uint64_t uses;                               /* clock for least-recently-used */
 };
 
 struct norc_stmt {
@@ -51,6 +55,8 @@ struct norc_stmt {
 	void *impl;
 	bool done;       /* the last step found no more rows: steps return none until reset */
 	int64_t changes; /* rows changed by the last execution (backends that need it) */
+	bool cached, busy; /* kept in db->cache; busy while a caller holds it */
+	uint64_t hash, used;
 };
 
 /* Record the backend's message on db; returns rc. */

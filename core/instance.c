@@ -16,9 +16,11 @@
 struct new_instance {
 	int64_t task_id, schedule_id, fire_time_us, queue_id, previous_id, retry_at;
 	int attempt;
+	char *label; /* out, may be NULL: "<Instance #ID of TYPE NAME>" */
+	size_t labellen;
 };
 
-static int insert_instance(struct norc_db *db, const struct new_instance *n, int64_t *id)
+static int insert_instance(struct norc_db *db, struct new_instance *n, int64_t *id)
 {
 	struct norc_arg a[] = {
 		NORC_AI(n->task_id),
@@ -45,6 +47,9 @@ static int insert_instance(struct norc_db *db, const struct new_instance *n, int
 	if (rc == NORC_OK) {
 		path = norc_xasprintf("tasks/%s/%s/%s-%" PRId64, norc_stmt_column_text(st, 0),
 				      norc_stmt_column_text(st, 1), norc_stmt_column_text(st, 1), *id);
+		if (n->label)
+			snprintf(n->label, n->labellen, "<Instance #%" PRId64 " of %s %s>", *id,
+				 norc_stmt_column_text(st, 0), norc_stmt_column_text(st, 1));
 		norc_stmt_finalize(st);
 		struct norc_arg b[] = {NORC_AS(path), NORC_AI(*id)};
 		rc = norc_model_exec(db, "UPDATE instances SET log_path = ? WHERE id = ?", b, 2, NULL);
@@ -217,13 +222,15 @@ int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance
 
 int norc_instance_fire(struct norc_db *db, struct norc_queue_handle *q, int64_t task_id,
 		       int overlap, int64_t schedule_id, int64_t fire_time_us, int64_t *id,
-		       enum norc_fire_outcome *outcome, char *note, size_t notelen, char *err,
-		       size_t errlen)
+		       enum norc_fire_outcome *outcome, char *label, size_t labellen, char *note,
+		       size_t notelen, char *err, size_t errlen)
 {
 	*outcome = NORC_FIRE_RUN;
 	note[0] = '\0';
+	label[0] = '\0';
 	struct new_instance n = {.task_id = task_id, .schedule_id = schedule_id,
-				 .fire_time_us = fire_time_us, .queue_id = q->id, .attempt = 1};
+				 .fire_time_us = fire_time_us, .queue_id = q->id, .attempt = 1,
+				 .label = label, .labellen = labellen};
 	int64_t active = 0, held = 0;
 	int rc = NORC_OK;
 	if (overlap != 0) { /* index instances_task (task_id, ended) */

@@ -28,12 +28,13 @@ enum norc_fire_outcome {
 
 /* Inside the caller's transaction: the instance of schedule_id for nominal fire_time_us, after
  * checking the task's overlap policy (0 allow, 1 skip, 2 queue) against its active
- * instances. *outcome says what was done; why (borrowed static text or written into note)
- * goes into note for skips and holds. NORC_EEXIST when that fire already has its instance. */
+ * instances. *outcome says what was done; label gets "<Instance #ID of TYPE NAME>" for the
+ * log; why a fire was skipped or held goes into note. NORC_EEXIST when that fire already has
+ * its instance. */
 int norc_instance_fire(struct norc_db *db, struct norc_queue_handle *q, int64_t task_id,
 		       int overlap, int64_t schedule_id, int64_t fire_time_us, int64_t *id,
-		       enum norc_fire_outcome *outcome, char *note, size_t notelen, char *err,
-		       size_t errlen);
+		       enum norc_fire_outcome *outcome, char *label, size_t labellen, char *note,
+		       size_t notelen, char *err, size_t errlen);
 
 /* CREATED -> RUNNING for executor_id; *won is false when someone else had it. */
 int norc_instance_claim(struct norc_db *db, int64_t id, int64_t executor_id, bool *won);

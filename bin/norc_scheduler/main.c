@@ -67,6 +67,8 @@ struct scheduler {
 	int64_t lease_token;  /* lease_until of the last claim batch */
 	bool claim_more;      /* free schedules were left at the last claim turn */
 	bool shared;          /* NORC_TEST_SHARED_CLAIMS=1: see main() */
+	int64_t ring[16];     /* queues to ring after this turn's fires */
+	size_t nring;
 	struct norc_reaper reaper;
 	int bell;             /* doorbell (queue id 0), -1 when polling only */
 };
@@ -326,6 +328,19 @@ static struct norc_queue_handle *queue_of(struct scheduler *s, int64_t id)
 	return q;
 }
 
+/* A queue's doorbells ring at its first push of a loop turn (executors wake at once and keep
+ * popping while they find work) and once more after the turn's fires, not at every push: a
+ * ring scans the doorbell folder, which a burst of fires cannot afford each time. */
+static void ring_later(struct scheduler *s, int64_t queue_id)
+{
+	for (size_t i = 0; i < s->nring; i++)
+		if (s->ring[i] == queue_id)
+			return;
+	norc_doorbell_ring(s->cfg, queue_id);
+	if (s->nring < sizeof(s->ring) / sizeof(s->ring[0]))
+		s->ring[s->nring++] = queue_id;
+}
+
 /* "2026-03-08T03:00:00-04:00" in the schedule's zone (UTC for periods). */
 static void fmt_time(const struct norc_sched *x, int64_t us, char *buf, size_t len)
 {
@@ -350,107 +365,172 @@ static void describe_skips(const struct norc_sched *x, const struct norc_sched_p
 		 p->bounded ? ": more than catch_up_max missed" : "");
 }
 
-/* Fire the heap's top (due): one transaction moves the schedule on (a compare-and-set on its
- * next fire time and lease) and creates the instance (or records its skip). */
-static void fire(struct scheduler *s)
-{
+/* One due schedule inside a batch of fires. */
+struct fire {
 	struct norc_sched x;
-	norc_sched_heap_pop(&s->heap, &x);
-	int64_t now = norc_clock_now_us();
 	struct norc_sched_plan plan;
-	if (norc_sched_plan(&x, now, &plan) != NORC_OK) {
-		x.due = now + NORC_US_PER_SEC;
-		norc_sched_heap_put(&s->heap, &x);
-		return;
+	enum norc_fire_outcome outcome;
+	int64_t inst;
+	int remaining;
+	bool finished, lost_race; /* lost_race: edited, removed, paused or taken over */
+	char skips[300], why[255], label[400];
+};
+
+/* Inside the batch's transaction: claim the fire time with a compare-and-set on the
+ * schedule's next fire (and claim), then create the instance (or record its skip), then note
+ * the outcome on the schedule. NORC_OK, or an error that undoes the whole batch. */
+static int fire_one(struct scheduler *s, struct fire *f, char *err, size_t errlen)
+{
+	struct norc_sched *x = &f->x;
+	int64_t changed = 0;
+	describe_skips(x, &f->plan, f->skips, sizeof(f->skips));
+	struct norc_arg a[] = {f->plan.next ? NORC_AI(f->plan.next) : NORC_AS(NULL), NORC_AI(x->id),
+			       NORC_AI(s->id), NORC_AI(s->shared), NORC_AI(x->next_fire)};
+	int rc = norc_model_exec(s->db,
+				 "UPDATE schedules SET next_fire = ? WHERE id = ? AND (lease_owner = "
+				 "? OR ? = 1) AND next_fire = ? AND deleted = 0 AND paused = 0", a, 5,
+				 &changed);
+	if (rc != NORC_OK || changed != 1) {
+		f->lost_race = rc == NORC_OK;
+		return rc;
 	}
-	struct norc_queue_handle *q = plan.fire ? queue_of(s, x.queue_id) : NULL;
-	if (plan.fire && !q) {
-		x.due = now + 5 * NORC_US_PER_SEC; /* try again later; the fire is not lost */
-		norc_sched_heap_put(&s->heap, &x);
-		return;
-	}
-	char err[512] = "", skips[300], why[255] = "", note[255];
-	describe_skips(&x, &plan, skips, sizeof(skips));
-	enum norc_fire_outcome outcome = 0;
-	int64_t inst = 0, changed = 0;
-	int rc = norc_db_begin_write(s->db);
-	if (rc == NORC_OK && plan.fire) {
-		rc = norc_instance_fire(s->db, q, x.task_id, x.overlap, x.id, plan.fire, &inst,
-					&outcome, why, sizeof(why), err, sizeof(err));
+	struct norc_queue_handle *q = f->plan.fire ? queue_of(s, x->queue_id) : NULL;
+	if (f->plan.fire && !q)
+		return norc_err_set(err, errlen, NORC_ERR, "queue #%" PRId64 " cannot be opened",
+				    x->queue_id);
+	if (f->plan.fire) {
+		rc = norc_instance_fire(s->db, q, x->task_id, x->overlap, x->id, f->plan.fire,
+					&f->inst, &f->outcome, f->label, sizeof(f->label), f->why,
+					sizeof(f->why), err, errlen);
 		if (rc == NORC_EEXIST) { /* the UNIQUE key, the backstop: never a second one */
-			snprintf(why, sizeof(why), "already fired by another scheduler");
+			snprintf(f->why, sizeof(f->why), "already fired by another scheduler");
 			rc = NORC_OK;
-			inst = 0;
+			f->inst = 0;
 		}
+		if (rc != NORC_OK)
+			return rc;
 	}
-	bool ran = inst && outcome != NORC_FIRE_SKIPPED;
-	int remaining = x.reps > 0 && ran ? x.remaining - 1 : x.remaining;
-	bool finished = (x.reps > 0 && remaining <= 0) || !plan.next;
-	if (inst)
-		snprintf(note, sizeof(note), "%s%s%s instance #%" PRId64 "%s%s", skips,
-			 skips[0] ? "; " : "", outcome == NORC_FIRE_SKIPPED ? "skipped as"
-					       : outcome == NORC_FIRE_HELD ? "held"
-									   : "fired",
-			 inst, why[0] ? ": " : "", why);
+	bool ran = f->inst && f->outcome != NORC_FIRE_SKIPPED;
+	f->remaining = x->reps > 0 && ran ? x->remaining - 1 : x->remaining;
+	f->finished = (x->reps > 0 && f->remaining <= 0) || !f->plan.next;
+	char note[255];
+	if (f->inst)
+		snprintf(note, sizeof(note), "%s%s%s instance #%" PRId64 "%s%s", f->skips,
+			 f->skips[0] ? "; " : "", f->outcome == NORC_FIRE_SKIPPED ? "skipped as"
+					  : f->outcome == NORC_FIRE_HELD ? "held"
+									 : "fired",
+			 f->inst, f->why[0] ? ": " : "", f->why);
 	else
-		snprintf(note, sizeof(note), "%s%s", skips[0] ? skips : "nothing fired",
-			 why[0] ? why : "");
-	struct norc_arg a[] = {finished ? NORC_AS(NULL) : NORC_AI(plan.next), NORC_AI(remaining),
-			       NORC_AI(plan.fire ? plan.fire : plan.last_skipped), NORC_AS(note),
-			       NORC_AI(x.id), NORC_AI(s->id), NORC_AI(s->shared),
-			       NORC_AI(x.next_fire)};
-	if (rc == NORC_OK)
-		rc = norc_model_exec(s->db,
-				     "UPDATE schedules SET next_fire = ?, remaining = ?, last_fire = "
-				     "?, last_note = ? WHERE id = ? AND (lease_owner = ? OR ? = 1) AND "
-				     "next_fire = ? AND deleted = 0 AND paused = 0", a, 8, &changed);
-	if (rc == NORC_OK && changed != 1)
-		rc = NORC_EBUSY; /* edited, removed, paused or taken over: undo the instance */
-	if (rc == NORC_OK)
-		rc = norc_db_commit(s->db);
-	else
-		norc_db_rollback(s->db);
-	if (rc == NORC_EBUSY && changed != 1 && s->shared) { /* the other one fired it: follow */
+		snprintf(note, sizeof(note), "%s%s", f->skips[0] ? f->skips : "nothing fired",
+			 f->why);
+	struct norc_arg b[] = {NORC_AI(f->remaining),
+			       NORC_AI(f->plan.fire ? f->plan.fire : f->plan.last_skipped),
+			       NORC_AS(note), NORC_AI(x->id)};
+	/* next_fire is indexed: written again only when the last repetition just ran */
+	return norc_model_exec(s->db,
+			       f->finished && f->plan.next
+				       ? "UPDATE schedules SET next_fire = NULL, remaining = ?, "
+					 "last_fire = ?, last_note = ? WHERE id = ?"
+				       : "UPDATE schedules SET remaining = ?, last_fire = ?, "
+					 "last_note = ? WHERE id = ?",
+			       b, 4, NULL);
+}
+
+/* After the batch committed: log, ring, and put each schedule back for its next fire. */
+static void fire_done(struct scheduler *s, struct fire *f)
+{
+	struct norc_sched *x = &f->x;
+	if (f->lost_race && s->shared) { /* the other one fired it: follow */
 		bool live;
-		if (load(s, x.id, &x, &live) == NORC_OK && live)
-			norc_sched_heap_put(&s->heap, &x);
+		if (load(s, x->id, x, &live) == NORC_OK && live)
+			norc_sched_heap_put(&s->heap, x);
 		return;
 	}
-	if (rc == NORC_EBUSY && changed != 1) {
-		struct norc_arg b[] = {NORC_AI(x.id), NORC_AI(s->id)};
+	if (f->lost_race) {
+		struct norc_arg b[] = {NORC_AI(x->id), NORC_AI(s->id)};
 		norc_model_exec(s->db, "UPDATE schedules SET changed = 1 WHERE id = ? AND "
 			       "lease_owner = ?", b, 2, NULL);
 		return; /* reloaded (or dropped) at the next claim cycle */
 	}
-	if (rc != NORC_OK) {
-		NORC_ERROR("<Schedule #%" PRId64 ">: firing failed: %s; retrying in 1 s", x.id,
-			   err[0] ? err : norc_db_errmsg(s->db));
-		x.due = norc_clock_now_us() + NORC_US_PER_SEC; /* nothing was written: same fire */
-		norc_sched_heap_put(&s->heap, &x);
+	if (f->skips[0])
+		NORC_WARN("<Schedule #%" PRId64 "> %s.", x->id, f->skips);
+	if (f->outcome == NORC_FIRE_RUN && f->inst) {
+		ring_later(s, x->queue_id);
+		NORC_INFO("Enqueuing %s.", f->label);
+	} else if (f->inst) {
+		NORC_INFO("<Schedule #%" PRId64 ">: instance #%" PRId64 " %s (%s).", x->id, f->inst,
+			  f->outcome == NORC_FIRE_HELD ? "held" : "skipped", f->why);
+	}
+	if (f->finished) {
+		release_one(s, x->id);
+		NORC_INFO("<Schedule #%" PRId64 "> finished.", x->id);
 		return;
 	}
-	if (skips[0])
-		NORC_WARN("<Schedule #%" PRId64 "> %s.", x.id, skips);
-	if (outcome == NORC_FIRE_RUN && inst) {
-		norc_doorbell_ring(s->cfg, x.queue_id);
-		struct norc_run_info ri;
-		if (norc_instance_load(s->db, inst, &ri) == NORC_OK) {
-			NORC_INFO("Enqueuing <Instance #%" PRId64 " of %s %s>.", inst, ri.task_type,
-				  ri.task_name);
-			norc_run_info_free(&ri);
+	x->next_fire = x->due = f->plan.next;
+	x->remaining = f->remaining;
+	norc_sched_heap_put(&s->heap, x);
+}
+
+/* Fire every due schedule (at most FIRE_BATCH) in ONE transaction: the pages a fire touches
+ * (instances and their indexes, the queue, the schedule) are written once per batch instead of
+ * once per fire, which is what keeps a burst of thousands of fires at the same second within
+ * milliseconds. The batch commits whole or not at all; on failure every fire in it is tried
+ * again a second later, nothing is lost. Returns how many schedules were due. */
+#define FIRE_BATCH 256
+static int fire_due(struct scheduler *s)
+{
+	static struct fire batch[FIRE_BATCH];
+	int n = 0;
+	int64_t now = norc_clock_now_us();
+	while (n < FIRE_BATCH && s->heap.n && s->heap.v[0].due <= now) {
+		struct fire *f = &batch[n];
+		memset(f, 0, sizeof(*f));
+		norc_sched_heap_pop(&s->heap, &f->x);
+		if (norc_sched_plan(&f->x, now, &f->plan) != NORC_OK) {
+			f->x.due = now + NORC_US_PER_SEC;
+			norc_sched_heap_put(&s->heap, &f->x);
+			continue;
 		}
-	} else if (inst) {
-		NORC_INFO("<Schedule #%" PRId64 ">: instance #%" PRId64 " %s (%s).", x.id, inst,
-			  outcome == NORC_FIRE_HELD ? "held" : "skipped", why);
+		n++;
 	}
-	if (finished) {
-		release_one(s, x.id);
-		NORC_INFO("<Schedule #%" PRId64 "> finished.", x.id);
-		return;
+	if (!n)
+		return 0;
+	char err[512] = "";
+	int rc = norc_db_begin_write(s->db);
+	int failed = -1;
+	for (int i = 0; i < n && rc == NORC_OK; i++)
+		if ((rc = fire_one(s, &batch[i], err, sizeof(err))) != NORC_OK)
+			failed = i;
+	if (rc == NORC_OK)
+		rc = norc_db_commit(s->db);
+	else
+		norc_db_rollback(s->db);
+	if (rc != NORC_OK) {
+		NORC_ERROR("firing %d schedule(s) failed: %s; retrying them in 1 s", n,
+			   err[0] ? err : norc_db_errmsg(s->db));
+		if (failed >= 0)
+			NORC_ERROR("(it failed at <Schedule #%" PRId64 ">)", batch[failed].x.id);
+		for (int i = 0; i < n; i++) { /* nothing was written: the same fires, later */
+			batch[i].x.due = norc_clock_now_us() + NORC_US_PER_SEC;
+			norc_sched_heap_put(&s->heap, &batch[i].x);
+		}
+		return n;
 	}
-	x.next_fire = x.due = plan.next;
-	x.remaining = remaining;
-	norc_sched_heap_put(&s->heap, &x);
+	if (n > 1) { /* enqueued = when the batch became visible, i.e. now, not at its insert */
+		size_t len = 128 + (size_t)n * 24, off;
+		char *sql = norc_xmalloc(len);
+		off = (size_t)snprintf(sql, len, "UPDATE instances SET enqueued = ? WHERE id IN (0");
+		for (int i = 0; i < n; i++)
+			if (batch[i].inst)
+				off += (size_t)snprintf(sql + off, len - off, ",%" PRId64, batch[i].inst);
+		snprintf(sql + off, len - off, ")");
+		struct norc_arg a[] = {NORC_AI(norc_clock_now_us())};
+		norc_model_exec(s->db, sql, a, 1, NULL);
+		free(sql);
+	}
+	for (int i = 0; i < n; i++)
+		fire_done(s, &batch[i]);
+	return n;
 }
 
 static struct norc_queue_handle *retry_queue(void *ctx, int64_t id)
@@ -571,11 +651,10 @@ static int run_loop(struct scheduler *s, int sigfd)
 			claim_cycle(s); /* many free schedules: go on claiming between fires */
 		/* bounded, so a burst (period 0, a long make-up) cannot starve heartbeats,
 		 * lease renewal and signals: the rest fires on the next turns */
-		int fired = 0;
-		while (s->status == NORC_ST_RUNNING && s->heap.n &&
-		       s->heap.v[0].due <= norc_clock_now_us() &&
-		       fired++ < 256)
-			fire(s);
+		int fired = s->status == NORC_ST_RUNNING ? fire_due(s) : 0;
+		for (size_t i = 0; fired > 1 && i < s->nring; i++)
+			norc_doorbell_ring(s->cfg, s->ring[i]);
+		s->nring = 0;
 		int64_t wait = s->next_beat_us - norc_clock_mono_us();
 		if (s->next_request_us - norc_clock_mono_us() < wait)
 			wait = s->next_request_us - norc_clock_mono_us();
