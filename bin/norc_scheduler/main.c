@@ -43,7 +43,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#define CLAIM_BATCH 500          /* schedules claimed per statement */
+#define CLAIM_BATCH 2000         /* schedules claimed per statement */
 #define CLAIM_TURN_US (500 * 1000) /* claiming yields to firing after this long */
 
 struct zone {
@@ -384,56 +384,57 @@ static int fire_one(struct scheduler *s, struct fire *f, char *err, size_t errle
 	struct norc_sched *x = &f->x;
 	int64_t changed = 0;
 	describe_skips(x, &f->plan, f->skips, sizeof(f->skips));
-	struct norc_arg a[] = {f->plan.next ? NORC_AI(f->plan.next) : NORC_AS(NULL), NORC_AI(x->id),
-			       NORC_AI(s->id), NORC_AI(s->shared), NORC_AI(x->next_fire)};
+	/* written as if the fire runs (the common case: one statement); corrected below when it
+	 * is skipped, held or was already there */
+	bool runs = f->plan.fire != 0;
+	f->remaining = x->reps > 0 && runs ? x->remaining - 1 : x->remaining;
+	f->finished = (x->reps > 0 && f->remaining <= 0) || !f->plan.next;
+	char note[255];
+	snprintf(note, sizeof(note), "%s%s%s", f->skips, f->skips[0] && runs ? "; " : "",
+		 runs ? "fired" : (f->skips[0] ? "" : "nothing fired"));
+	struct norc_arg a[] = {f->finished ? NORC_AS(NULL) : NORC_AI(f->plan.next),
+			       NORC_AI(f->remaining),
+			       NORC_AI(runs ? f->plan.fire : f->plan.last_skipped), NORC_AS(note),
+			       NORC_AI(x->id), NORC_AI(s->id), NORC_AI(s->shared),
+			       NORC_AI(x->next_fire)};
 	int rc = norc_model_exec(s->db,
-				 "UPDATE schedules SET next_fire = ? WHERE id = ? AND (lease_owner = "
-				 "? OR ? = 1) AND next_fire = ? AND deleted = 0 AND paused = 0", a, 5,
-				 &changed);
+				 "UPDATE schedules SET next_fire = ?, remaining = ?, last_fire = ?, "
+				 "last_note = ? WHERE id = ? AND (lease_owner = ? OR ? = 1) AND "
+				 "next_fire = ? AND deleted = 0 AND paused = 0", a, 8, &changed);
 	if (rc != NORC_OK || changed != 1) {
 		f->lost_race = rc == NORC_OK;
 		return rc;
 	}
-	struct norc_queue_handle *q = f->plan.fire ? queue_of(s, x->queue_id) : NULL;
-	if (f->plan.fire && !q)
+	if (!runs)
+		return NORC_OK;
+	struct norc_queue_handle *q = queue_of(s, x->queue_id);
+	if (!q)
 		return norc_err_set(err, errlen, NORC_ERR, "queue #%" PRId64 " cannot be opened",
 				    x->queue_id);
-	if (f->plan.fire) {
-		rc = norc_instance_fire(s->db, q, x->task_id, x->overlap, x->id, f->plan.fire,
-					&f->inst, &f->outcome, f->label, sizeof(f->label), f->why,
-					sizeof(f->why), err, errlen);
-		if (rc == NORC_EEXIST) { /* the UNIQUE key, the backstop: never a second one */
-			snprintf(f->why, sizeof(f->why), "already fired by another scheduler");
-			rc = NORC_OK;
-			f->inst = 0;
-		}
-		if (rc != NORC_OK)
-			return rc;
+	rc = norc_instance_fire(s->db, q, x->task_id, x->overlap, x->id, f->plan.fire, &f->inst,
+				&f->outcome, f->label, sizeof(f->label), f->why, sizeof(f->why), err,
+				errlen);
+	if (rc == NORC_EEXIST) { /* the UNIQUE key, the backstop: never a second one */
+		snprintf(f->why, sizeof(f->why), "already fired by another scheduler");
+		rc = NORC_OK;
+		f->inst = 0;
 	}
-	bool ran = f->inst && f->outcome != NORC_FIRE_SKIPPED;
+	if (rc != NORC_OK || (f->inst && f->outcome == NORC_FIRE_RUN))
+		return rc;
+	/* skipped, held or already there: say so, and give back the repetition if none ran */
+	bool ran = f->inst && f->outcome == NORC_FIRE_HELD;
 	f->remaining = x->reps > 0 && ran ? x->remaining - 1 : x->remaining;
 	f->finished = (x->reps > 0 && f->remaining <= 0) || !f->plan.next;
-	char note[255];
 	if (f->inst)
-		snprintf(note, sizeof(note), "%s%s%s instance #%" PRId64 "%s%s", f->skips,
-			 f->skips[0] ? "; " : "", f->outcome == NORC_FIRE_SKIPPED ? "skipped as"
-					  : f->outcome == NORC_FIRE_HELD ? "held"
-									 : "fired",
-			 f->inst, f->why[0] ? ": " : "", f->why);
+		snprintf(note, sizeof(note), "%s%s%s instance #%" PRId64 ": %s", f->skips,
+			 f->skips[0] ? "; " : "",
+			 f->outcome == NORC_FIRE_SKIPPED ? "skipped as" : "held", f->inst, f->why);
 	else
-		snprintf(note, sizeof(note), "%s%s", f->skips[0] ? f->skips : "nothing fired",
-			 f->why);
-	struct norc_arg b[] = {NORC_AI(f->remaining),
-			       NORC_AI(f->plan.fire ? f->plan.fire : f->plan.last_skipped),
-			       NORC_AS(note), NORC_AI(x->id)};
-	/* next_fire is indexed: written again only when the last repetition just ran */
-	return norc_model_exec(s->db,
-			       f->finished && f->plan.next
-				       ? "UPDATE schedules SET next_fire = NULL, remaining = ?, "
-					 "last_fire = ?, last_note = ? WHERE id = ?"
-				       : "UPDATE schedules SET remaining = ?, last_fire = ?, "
-					 "last_note = ? WHERE id = ?",
-			       b, 4, NULL);
+		snprintf(note, sizeof(note), "%s%s%s", f->skips, f->skips[0] ? "; " : "", f->why);
+	struct norc_arg b[] = {f->finished ? NORC_AS(NULL) : NORC_AI(f->plan.next),
+			       NORC_AI(f->remaining), NORC_AS(note), NORC_AI(x->id)};
+	return norc_model_exec(s->db, "UPDATE schedules SET next_fire = ?, remaining = ?, "
+			       "last_note = ? WHERE id = ?", b, 4, NULL);
 }
 
 /* After the batch committed: log, ring, and put each schedule back for its next fire. */
