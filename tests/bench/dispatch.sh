@@ -15,7 +15,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 B=${NORC_BUILD_BIN:-$root/build/bin}
 W=$(mktemp -d /tmp/norc-bench.XXXXXX)
 pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done; rm -rf "$W"' EXIT
+trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$W"' EXIT
 if [ -n "${NORC_BENCH_MARIADB_ENV:-}" ]; then
   . "$NORC_BENCH_MARIADB_ENV"; backend=mariadb; db="norc_bench_$$"
   printf 'database: { backend = "mariadb"; socket = "%s"; user = "root"; password = ""; name = "%s"; };\n' "$MDB_SOCKET" "$db" >"$W/n.conf"
