@@ -2,6 +2,7 @@
  * control.c - see control.h.
  */
 #include "control.h"
+#include "daemon.h"
 #include "clock.h"
 #include "mem.h"
 #include "model.h"
@@ -123,9 +124,19 @@ int norc_control_handle(struct norc_db *db, const char *kind, int64_t id, int he
 				    "handled", kind, id, norc_status_name(status),
 				    norc_status_is_final(status) ? "" : " and alive");
 	struct norc_arg a[] = {NORC_AI(NORC_ST_HANDLED), NORC_AI(now), NORC_AI(id), NORC_AI(status)};
-	int64_t n = 0;
-	rc = norc_model_exec(db, "UPDATE daemons SET status = ?, ended = COALESCE(ended, ?), "
-			     "request = NULL WHERE id = ? AND status = ?", a, 4, &n);
+	int64_t n = 0, lost = 0;
+	rc = norc_db_begin_write(db);
+	if (rc == NORC_OK)
+		rc = norc_model_exec(db, "UPDATE daemons SET status = ?, ended = COALESCE(ended, ?), "
+				     "request = NULL WHERE id = ? AND status = ?", a, 4, &n);
+	/* dead but not yet found dead by a live daemon: do the reaper's work now, or its
+	 * instances and schedules would stay with a daemon nobody looks at any more */
+	if (rc == NORC_OK && n == 1 && dead)
+		rc = norc_daemon_give_up_work(db, id, strcmp(kind, "executor") == 0, &lost);
+	if (rc == NORC_OK)
+		rc = norc_db_commit(db);
+	else
+		norc_db_rollback(db);
 	if (rc != NORC_OK)
 		return norc_err_set(err, errlen, rc, "%s", norc_db_errmsg(db));
 	if (n != 1)

@@ -110,6 +110,24 @@ static int lose_instances(struct norc_db *db, int64_t executor_id, int64_t *lost
 	return rc;
 }
 
+int norc_daemon_give_up_work(struct norc_db *db, int64_t id, bool executor, int64_t *lost)
+{
+	*lost = 0;
+	if (executor)
+		return lose_instances(db, id, lost);
+	struct norc_arg f[] = {NORC_AI(id)};
+	return norc_model_exec(db, "UPDATE schedules SET lease_owner = NULL, lease_until = NULL "
+			       "WHERE lease_owner = ?", f, 1, NULL);
+}
+
+int norc_daemon_release_orphans(struct norc_db *db, int64_t *released)
+{
+	struct norc_arg a[] = {NORC_AI(NORC_ST_SUCCESS)};
+	return norc_model_exec(db, "UPDATE schedules SET lease_owner = NULL, lease_until = NULL "
+			       "WHERE lease_owner IN (SELECT id FROM daemons WHERE kind = "
+			       "'scheduler' AND status >= ?)", a, 1, released);
+}
+
 int norc_daemon_reap_dead(struct norc_db *db, int64_t self_id, const struct norc_config *cfg,
 			  bool beat_ok, struct norc_reaper *r, int64_t *lost_instances)
 {
@@ -151,13 +169,8 @@ int norc_daemon_reap_dead(struct norc_db *db, int64_t self_id, const struct norc
 				       NORC_AI(NORC_ST_SUCCESS), NORC_AI(cutoff)};
 		rc = norc_model_exec(db, "UPDATE daemons SET status = ?, ended = ? WHERE id = ? AND "
 				     "status < ? AND heartbeat < ?", d, 5, &n);
-		if (rc == NORC_OK && n == 1 && executor)
-			rc = lose_instances(db, id, &lost);
-		if (rc == NORC_OK && n == 1 && !executor) {
-			struct norc_arg f[] = {NORC_AI(id)};
-			rc = norc_model_exec(db, "UPDATE schedules SET lease_owner = NULL, "
-					     "lease_until = NULL WHERE lease_owner = ?", f, 1, NULL);
-		}
+		if (rc == NORC_OK && n == 1)
+			rc = norc_daemon_give_up_work(db, id, executor, &lost);
 		if (rc == NORC_OK)
 			rc = norc_db_commit(db);
 		else
@@ -190,6 +203,8 @@ int norc_daemon_open(const char *prog, const char *config_path, struct norc_conf
 	char err[512] = "", *pw = NULL;
 	struct norc_db_config dc;
 	*db = NULL;
+	/* a daemon started by a task is not that task's leftover: sweeps must not take it */
+	unsetenv("NORC_EXECUTOR");
 	int rc = norc_config_load(norc_config_pick(config_path), cfg, err, sizeof(err));
 	if (rc == NORC_OK)
 		rc = norc_config_db(*cfg, &dc, &pw, err, sizeof(err));

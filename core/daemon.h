@@ -43,6 +43,13 @@ struct norc_reaper {
 };
 int norc_daemon_reap_dead(struct norc_db *db, int64_t self_id, const struct norc_config *cfg,
 			  bool beat_ok, struct norc_reaper *r, int64_t *lost_instances);
+/* Inside the caller's transaction: the work of dead daemon id goes to others: an executor's
+ * RUNNING instances end ERROR "executor lost" (or are retried; *lost counts them), a
+ * scheduler's schedules are released. Used by the reaper and by `--handle`. */
+int norc_daemon_give_up_work(struct norc_db *db, int64_t id, bool executor, int64_t *lost);
+/* Release schedules still claimed by schedulers that have ended (a release that failed at
+ * their shutdown); a scheduler calls it at start. *released counts them. */
+int norc_daemon_release_orphans(struct norc_db *db, int64_t *released);
 /* Program start-up shared by the daemons: load the config (path may be NULL), open the
  * database, refuse a wrong schema, hand the connection to plugins, load plugins. On failure
  * prints "PROG: error: ..." and returns non-zero; on success the caller frees *cfg and

@@ -243,8 +243,10 @@ void norc_stmt_finalize(struct norc_stmt *st)
 	st->done = false;
 	if (st->cached)
 		st->busy = false;
-	else
+	else if (strlen(st->sql) <= 1024) /* long SQL is built on the fly (IN lists): not kept */
 		cache_put(st->db, st);
+	else
+		stmt_free(st);
 }
 
 int norc_db_query_int64(struct norc_db *db, const char *sql, int64_t *out, int nargs, ...)

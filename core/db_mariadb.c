@@ -388,6 +388,7 @@ static const char *mdb_clause(enum norc_sql_clause c)
 	switch (c) {
 	case NORC_SQL_LOCK_SKIP: return " FOR UPDATE SKIP LOCKED";
 	case NORC_SQL_LOCK_SHARE: return " LOCK IN SHARE MODE";
+	case NORC_SQL_LOCK_UPDATE: return " FOR UPDATE";
 	}
 	return "";
 }

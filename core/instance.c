@@ -167,6 +167,19 @@ static int create_retry(struct norc_db *db, int64_t id, int64_t *retry_id)
 	return insert_instance(db, &n, retry_id);
 }
 
+/* Serialize, per task, an overlap decision (fire) with the end that may release a held run:
+ * on MariaDB (READ COMMITTED) neither would see the other's uncommitted row otherwise. SQLite
+ * writers are serialized already. */
+static int lock_task(struct norc_db *db, int64_t task_id)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT id FROM tasks WHERE id = ?%s",
+		 norc_db_clause(db, NORC_SQL_LOCK_UPDATE));
+	int64_t v;
+	int rc = norc_db_query_int64(db, sql, &v, 1, task_id);
+	return rc == NORC_ENOTFOUND ? NORC_OK : rc;
+}
+
 int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance_end *end,
 		      struct norc_instance_after *after)
 {
@@ -179,12 +192,17 @@ int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance
 	if (rc != NORC_OK)
 		return rc;
 	int64_t n = 0, now = norc_clock_now_us();
+	char reason[256]; /* the column is VARCHAR(255) */
+	if (end->reason) {
+		snprintf(reason, sizeof(reason), "%s", end->reason);
+		norc_text_clip(reason, 255);
+	}
 	struct norc_arg a[] = {
 		NORC_AI(end->status),
 		NORC_AI(now),
 		end->exit_code >= 0 ? NORC_AI(end->exit_code) : NORC_AS(NULL),
 		end->term_signal ? NORC_AI(end->term_signal) : NORC_AS(NULL),
-		NORC_AS(end->reason),
+		NORC_AS(end->reason ? reason : NULL),
 		NORC_AI(id),
 		NORC_AI(NORC_ST_SUCCESS),
 	};
@@ -193,9 +211,16 @@ int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance
 			     "term_signal = ?, reason = ? WHERE id = ? AND status < ?", a, 7, &n);
 	if (rc == NORC_OK && n == 1 && retryable(end))
 		rc = create_retry(db, id, &after->retry_id);
-	if (rc == NORC_OK && n == 1) { /* overlap "queue": the waiting run may go now */
-		int64_t held = 0;
-		rc = norc_db_query_int64(db, "SELECT h.id FROM instances h JOIN instances i ON "
+	if (rc == NORC_OK && n == 1 && !after->retry_id) { /* overlap "queue": the waiting run
+							      * may go now (not beside a retry) */
+		int64_t held = 0, task_id = 0;
+		rc = norc_db_query_int64(db, "SELECT CASE WHEN t.overlap = 2 THEN t.id ELSE 0 END "
+					 "FROM instances i JOIN tasks t ON t.id = i.task_id WHERE "
+					 "i.id = ?", &task_id, 1, id);
+		if (rc == NORC_OK && task_id) /* only "queue" tasks ever hold a run */
+			rc = lock_task(db, task_id);
+		if (rc == NORC_OK && task_id)
+			rc = norc_db_query_int64(db, "SELECT h.id FROM instances h JOIN instances i ON "
 					 "i.task_id = h.task_id WHERE i.id = ? AND h.retry_at = ?",
 					 &held, 2, id, (int64_t)NORC_INSTANCE_HELD);
 		if (rc == NORC_ENOTFOUND)
@@ -234,7 +259,9 @@ int norc_instance_fire(struct norc_db *db, struct norc_queue_handle *q, int64_t 
 	int64_t active = 0, held = 0;
 	int rc = NORC_OK;
 	if (overlap != 0) { /* index instances_task (task_id, ended) */
-		rc = norc_db_query_int64(db, "SELECT id FROM instances WHERE task_id = ? AND ended "
+		rc = lock_task(db, task_id);
+		if (rc == NORC_OK)
+			rc = norc_db_query_int64(db, "SELECT id FROM instances WHERE task_id = ? AND ended "
 					 "IS NULL AND status < ? AND (retry_at IS NULL OR retry_at "
 					 "<> ?) ORDER BY id LIMIT 1", &active, 3, task_id,
 					 (int64_t)NORC_ST_SUCCESS, (int64_t)NORC_INSTANCE_HELD);

@@ -97,3 +97,15 @@ const char *norc_strerror(int rc)
 	default: return "unknown error";
 	}
 }
+
+char *norc_text_clip(char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n <= max)
+		return s;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--; /* s[n] continues a sequence: cut before its lead byte */
+	s[n] = '\0';
+	return s;
+}

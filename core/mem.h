@@ -25,4 +25,8 @@ int norc_err_set(char *err, size_t errlen, int rc, const char *fmt, ...)
 /* Static text for a NORC_E* code. Never NULL. */
 const char *norc_strerror(int rc);
 
+/* Cut s in place to at most max bytes without splitting a UTF-8 sequence (MariaDB in strict
+ * mode refuses both an over-long value and a broken character). Returns s. */
+char *norc_text_clip(char *s, size_t max);
+
 #endif

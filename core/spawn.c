@@ -220,12 +220,13 @@ int norc_spawn_sweep_dead_executors(uint64_t scope)
 		char tok[64];
 		if (!environ_get((pid_t)pid, "NORC_EXECUTOR", tok, sizeof(tok)))
 			continue;
-		int epid = 0;
-		unsigned long long ticks = 0, sc = 0;
-		if (sscanf(tok, "%d:%llu:%llx", &epid, &ticks, &sc) != 3 || epid <= 1 ||
-		    sc != (unsigned long long)scope)
-			continue; /* not ours: another Norc installation sweeps its own */
-		if (start_ticks(epid) == ticks)
+		char *p1, *p2, *p3;
+		long epid = strtol(tok, &p1, 10);
+		unsigned long long ticks = *p1 == ':' ? strtoull(p1 + 1, &p2, 10) : 0;
+		unsigned long long sc = ticks && *p2 == ':' ? strtoull(p2 + 1, &p3, 16) : 0;
+		if (epid <= 1 || epid > INT32_MAX || !ticks || sc != (unsigned long long)scope)
+			continue; /* malformed, or not ours: another installation sweeps its own */
+		if (start_ticks((pid_t)epid) == ticks)
 			continue; /* its executor still runs: the process is that executor's business */
 		kill_process_and_group((pid_t)pid);
 		killed++;
@@ -241,12 +242,17 @@ int norc_spawn_kill_orphans(bool (*keep)(void *ctx, int64_t instance_id, pid_t p
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	char buf[8192];
+	static char buf[65536]; /* up to ~9000 pids; single-threaded daemons */
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
+	if (n == (ssize_t)sizeof(buf) - 1) { /* cut short: drop the last, maybe partial, pid */
+		char *sp = strrchr(buf, ' ');
+		if (sp)
+			*sp = '\0';
+	}
 	int killed = 0;
 	for (char *p = buf, *end; *p; p = end) {
 		long pid = strtol(p, &end, 10);

@@ -92,9 +92,10 @@ static int resolve_rule(struct norc_cli *cli, const char *cmd, const struct rule
 					    "'YYYY-MM-DD HH:MM[:SS]' (UTC)", o->start);
 	if (o->period) {
 		d->kind = "period";
-		if (norc_clock_parse_duration(o->period, &d->period_s) != NORC_OK)
+		if (norc_clock_parse_duration(o->period, &d->period_s) != NORC_OK ||
+		    d->period_s > 100LL * 366 * 86400)
 			return norc_cli_usage_error(cmd, "--period '%s': give seconds or 30s, 5m, "
-						    "2h, 1d", o->period);
+						    "2h, 1d (at most 100 years)", o->period);
 		return 0;
 	}
 	char err[512];
@@ -214,6 +215,9 @@ static int schedule_set(struct norc_cli *cli, int argc, char **argv)
 	if (o.period || o.cron || o.tz || o.start) {
 		if ((rc = resolve_rule(cli, "schedule set", &o, &d, cron, sizeof(cron))))
 			return rc;
+		if (o.period && d.period_s == 0 && (!o.has_reps || o.reps == 0))
+			return norc_cli_usage_error("schedule set", "--period 0 fires all repetitions "
+						    "at once: give a finite --reps N with it");
 		has |= NORC_SCHED_SET_RULE;
 	}
 	if (o.catch_up) {

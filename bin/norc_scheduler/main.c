@@ -99,8 +99,9 @@ static const struct norc_tz *zone_of(struct scheduler *s, const char *name, char
 static void drop_invalid(struct scheduler *s, int64_t id, const char *why)
 {
 	NORC_ERROR("Invalid <Schedule #%" PRId64 "> found, deleting: %s", id, why);
-	char note[255];
+	char note[600];
 	snprintf(note, sizeof(note), "deleted by the scheduler: %s", why);
+	norc_text_clip(note, 255);
 	struct norc_arg a[] = {NORC_AS(note), NORC_AI(id)};
 	norc_model_exec(s->db, "UPDATE schedules SET deleted = 1, next_fire = NULL, lease_owner = "
 		       "NULL, lease_until = NULL, last_note = ? WHERE id = ?", a, 2, NULL);
@@ -135,9 +136,20 @@ static bool from_row(struct scheduler *s, struct norc_stmt *st, struct norc_sche
 		drop_invalid(s, x->id, "unknown kind or no cron expression");
 		return false;
 	}
-	if (norc_cron_parse(expr, NULL, NULL, &x->cron, err, sizeof(err)) != NORC_OK ||
-	    !(x->tz = zone_of(s, norc_stmt_column_text(st, 11), err, sizeof(err)))) {
+	if (norc_cron_parse(expr, NULL, NULL, &x->cron, err, sizeof(err)) != NORC_OK) {
 		drop_invalid(s, x->id, err);
+		return false;
+	}
+	if (!(x->tz = zone_of(s, norc_stmt_column_text(st, 11), err, sizeof(err)))) {
+		/* this host's tzdata may lack it (it was valid where it was added): keep the
+		 * schedule, say why it does not fire here, and try again when it is reloaded */
+		NORC_ERROR("<Schedule #%" PRId64 "> cannot fire on this host: %s", x->id, err);
+		char note[600];
+		snprintf(note, sizeof(note), "not firing on this scheduler's host: %s", err);
+		norc_text_clip(note, 255);
+		struct norc_arg a[] = {NORC_AS(note), NORC_AI(x->id)};
+		norc_model_exec(s->db, "UPDATE schedules SET last_note = ? WHERE id = ?", a, 2, NULL);
+		x->id = -x->id; /* tells claim_batch to hold it rather than let it go round */
 		return false;
 	}
 	if (x->cron.every) { /* @every is a period */
@@ -241,7 +253,7 @@ static size_t claim_batch(struct scheduler *s, int64_t now, int64_t until)
 			norc_sched_heap_put(&s->heap, &x);
 			if (++won <= 10) /* the original's line; a big batch is summed up below */
 				NORC_INFO("Claiming <Schedule #%" PRId64 ">.", x.id);
-		} else if (dead < n) {
+		} else if (dead < n && x.id > 0) {
 			drop[dead++] = x.id; /* not fireable after all: do not hold it */
 		}
 		rc = norc_stmt_step(st, &row);
@@ -367,7 +379,7 @@ static void describe_skips(const struct norc_sched *x, const struct norc_sched_p
 
 /* One due schedule inside a batch of fires. */
 struct fire {
-	struct norc_sched x;
+	struct norc_sched x, orig; /* orig: as popped, put back unchanged when the batch fails */
 	struct norc_sched_plan plan;
 	enum norc_fire_outcome outcome;
 	int64_t inst;
@@ -389,18 +401,20 @@ static int fire_one(struct scheduler *s, struct fire *f, char *err, size_t errle
 	bool runs = f->plan.fire != 0;
 	f->remaining = x->reps > 0 && runs ? x->remaining - 1 : x->remaining;
 	f->finished = (x->reps > 0 && f->remaining <= 0) || !f->plan.next;
-	char note[255];
+	char note[700];
 	snprintf(note, sizeof(note), "%s%s%s", f->skips, f->skips[0] && runs ? "; " : "",
 		 runs ? "fired" : (f->skips[0] ? "" : "nothing fired"));
+	norc_text_clip(note, 255);
 	struct norc_arg a[] = {f->finished ? NORC_AS(NULL) : NORC_AI(f->plan.next),
 			       NORC_AI(f->remaining),
 			       NORC_AI(runs ? f->plan.fire : f->plan.last_skipped), NORC_AS(note),
 			       NORC_AI(x->id), NORC_AI(s->id), NORC_AI(s->shared),
-			       NORC_AI(x->next_fire)};
+			       NORC_AI(x->next_fire), NORC_AI(s->shared)};
 	int rc = norc_model_exec(s->db,
 				 "UPDATE schedules SET next_fire = ?, remaining = ?, last_fire = ?, "
 				 "last_note = ? WHERE id = ? AND (lease_owner = ? OR ? = 1) AND "
-				 "next_fire = ? AND deleted = 0 AND paused = 0", a, 8, &changed);
+				 "next_fire = ? AND deleted = 0 AND paused = 0 AND (changed = 0 OR "
+				 "? = 1)", a, 9, &changed);
 	if (rc != NORC_OK || changed != 1) {
 		f->lost_race = rc == NORC_OK;
 		return rc;
@@ -431,6 +445,7 @@ static int fire_one(struct scheduler *s, struct fire *f, char *err, size_t errle
 			 f->outcome == NORC_FIRE_SKIPPED ? "skipped as" : "held", f->inst, f->why);
 	else
 		snprintf(note, sizeof(note), "%s%s%s", f->skips, f->skips[0] ? "; " : "", f->why);
+	norc_text_clip(note, 255);
 	struct norc_arg b[] = {f->finished ? NORC_AS(NULL) : NORC_AI(f->plan.next),
 			       NORC_AI(f->remaining), NORC_AS(note), NORC_AI(x->id)};
 	return norc_model_exec(s->db, "UPDATE schedules SET next_fire = ?, remaining = ?, "
@@ -442,6 +457,8 @@ static void fire_done(struct scheduler *s, struct fire *f)
 {
 	struct norc_sched *x = &f->x;
 	if (f->lost_race && s->shared) { /* the other one fired it: follow */
+		NORC_INFO("<Schedule #%" PRId64 "> was fired by another scheduler; following it.",
+			  x->id);
 		bool live;
 		if (load(s, x->id, x, &live) == NORC_OK && live)
 			norc_sched_heap_put(&s->heap, x);
@@ -487,6 +504,7 @@ static int fire_due(struct scheduler *s)
 		struct fire *f = &batch[n];
 		memset(f, 0, sizeof(*f));
 		norc_sched_heap_pop(&s->heap, &f->x);
+		f->orig = f->x;
 		if (norc_sched_plan(&f->x, now, &f->plan) != NORC_OK) {
 			f->x.due = now + NORC_US_PER_SEC;
 			norc_sched_heap_put(&s->heap, &f->x);
@@ -507,13 +525,21 @@ static int fire_due(struct scheduler *s)
 	else
 		norc_db_rollback(s->db);
 	if (rc != NORC_OK) {
-		NORC_ERROR("firing %d schedule(s) failed: %s; retrying them in 1 s", n,
-			   err[0] ? err : norc_db_errmsg(s->db));
+		/* nothing was written: every fire goes back as it was. The one that failed waits
+		 * (5 s) so the others, fired again at once, are not held hostage by it; a failed
+		 * commit (database trouble) retries them all a second later. */
+		int64_t later = norc_clock_now_us() + NORC_US_PER_SEC;
 		if (failed >= 0)
-			NORC_ERROR("(it failed at <Schedule #%" PRId64 ">)", batch[failed].x.id);
-		for (int i = 0; i < n; i++) { /* nothing was written: the same fires, later */
-			batch[i].x.due = norc_clock_now_us() + NORC_US_PER_SEC;
-			norc_sched_heap_put(&s->heap, &batch[i].x);
+			NORC_ERROR("<Schedule #%" PRId64 ">: firing failed: %s; trying it again in "
+				   "5 s", batch[failed].x.id, err[0] ? err : norc_db_errmsg(s->db));
+		else
+			NORC_ERROR("firing %d schedule(s) failed: %s; retrying them in 1 s", n,
+				   norc_db_errmsg(s->db));
+		for (int i = 0; i < n; i++) {
+			struct norc_sched *o = &batch[i].orig;
+			o->due = i == failed ? later + 4 * NORC_US_PER_SEC
+			       : failed >= 0 ? o->due : later;
+			norc_sched_heap_put(&s->heap, o);
 		}
 		return n;
 	}
@@ -522,7 +548,7 @@ static int fire_due(struct scheduler *s)
 		char *sql = norc_xmalloc(len);
 		off = (size_t)snprintf(sql, len, "UPDATE instances SET enqueued = ? WHERE id IN (0");
 		for (int i = 0; i < n; i++)
-			if (batch[i].inst)
+			if (batch[i].inst && batch[i].outcome == NORC_FIRE_RUN)
 				off += (size_t)snprintf(sql + off, len - off, ",%" PRId64, batch[i].inst);
 		snprintf(sql + off, len - off, ")");
 		struct norc_arg a[] = {NORC_AI(norc_clock_now_us())};
@@ -769,6 +795,10 @@ int main(int argc, char **argv)
 	}
 	char *bell_path = NULL;
 	norc_doorbell_open(s.cfg, 0, &s.bell, &bell_path);
+	int64_t orphans = 0;
+	if (norc_daemon_release_orphans(s.db, &orphans) == NORC_OK && orphans)
+		NORC_WARN("Released %" PRId64 " schedule(s) still claimed by schedulers that ended.",
+			  orphans);
 	NORC_INFO("<Scheduler #%" PRId64 "> initialized; starting...", s.id);
 	if (s.shared)
 		NORC_WARN("NORC_TEST_SHARED_CLAIMS=1: racing other schedulers for every schedule "

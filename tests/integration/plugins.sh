@@ -13,8 +13,8 @@ printf 'database: { path = "norc.db"; };\n' >"$conf"
 export NORC_CONFIG="$conf"
 
 expect_ok "norc plugins" norc plugins
-expect_out "CommandTask is loaded from a .so" "^task +CommandTask +1\.0 +1\.0 +/.*/command\.so$"
-expect_out "DBQueue is loaded from a .so" "^queue +DBQueue +1\.0 +1\.0 +/.*/dbqueue\.so$"
+expect_out "CommandTask is loaded from a .so" "^task +CommandTask +1\.0 +1\.1 +/.*/command\.so$"
+expect_out "DBQueue is loaded from a .so" "^queue +DBQueue +1\.0 +1\.1 +/.*/dbqueue\.so$"
 expect_ok "norc plugins --json" norc plugins list --json
 expect_json "json lists both built-ins" "sorted(p['name'] for p in j)==['CommandTask','DBQueue'] and all(p['path'].endswith('.so') for p in j)"
 builtin=$(dirname "$(grep -Eo '/.*/command\.so' "$OUT" | head -1)")
@@ -28,7 +28,7 @@ run env -u NORC_CONFIG "$NORC_BIN" plugins check "$T/good.so"
 
 check_fails() { expect_fail "$1.so refused by check '$2'" 1 "check '$2' failed.*$3" norc plugins check "$T/$1.so"; }
 check_fails bad_magic magic "0x12345678"
-check_fails bad_abi_major abi "ABI 2\.0.*rebuild"
+check_fails bad_abi_major abi "ABI 2\.1.*rebuild"
 check_fails newer_minor abi "ABI 1\.1.*upgrade norc"
 check_fails small_size size "claims 8 bytes"
 check_fails oversized size "claims 4096 bytes"

@@ -30,7 +30,7 @@ static const struct {
 } cases[] = {
 	{"good", NULL, NULL},
 	{"bad_magic", "magic", "0x12345678"},
-	{"bad_abi_major", "abi", "ABI 2.0"},
+	{"bad_abi_major", "abi", "ABI 2.1"},
 	{"newer_minor", "abi", "upgrade norc"},
 	{"small_size", "size", "claims 8 bytes"},
 	{"oversized", "size", "claims 4096 bytes"},

@@ -74,6 +74,7 @@ struct norc_stmt;   /* opaque: a prepared statement on it */
 enum norc_sql_clause {
 	NORC_SQL_LOCK_SKIP = 1,  /* appended to a SELECT: " FOR UPDATE SKIP LOCKED" or "" */
 	NORC_SQL_LOCK_SHARE = 2, /* appended to a SELECT: " LOCK IN SHARE MODE" or "" */
+	NORC_SQL_LOCK_UPDATE = 3, /* appended to a SELECT: " FOR UPDATE" or "" (ABI 1.1) */
 };
 
 /*
