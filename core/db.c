@@ -68,6 +68,10 @@ const char *norc_db_backend_name(const struct norc_db *db) { return db->ops->nam
 const char *norc_db_clause(struct norc_db *db, enum norc_sql_clause c) { return db->ops->clause(c); }
 const char *norc_db_ddl(struct norc_db *db, enum norc_db_ddl_token t) { return db->ops->ddl(t); }
 int norc_db_exec(struct norc_db *db, const char *sql) { return db->ops->exec(db, sql); }
+int norc_db_maintain(struct norc_db *db, enum norc_db_maint what)
+{
+	return db->ops->maintain ? db->ops->maintain(db, what) : NORC_OK;
+}
 bool norc_db_in_tx(const struct norc_db *db) { return db->in_tx; }
 int64_t norc_db_last_insert_id(struct norc_db *db) { return db->ops->last_insert_id(db); }
 const char *norc_db_errmsg(struct norc_db *db) { return db->errmsg; }

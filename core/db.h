@@ -58,6 +58,14 @@ const char *norc_db_backend_name(const struct norc_db *db); /* "sqlite" | "maria
 const char *norc_db_clause(struct norc_db *db, enum norc_sql_clause clause);
 const char *norc_db_ddl(struct norc_db *db, enum norc_db_ddl_token tok);
 
+/* Housekeeping a latency-sensitive daemon times itself (the scheduler): SQLite's WAL
+ * checkpoint (which writes back and syncs the database file, ~10-20 ms) otherwise runs
+ * inside whichever commit crosses 1000 WAL pages, i.e. in the middle of a burst of fires.
+ * NORC_DB_HOLD_CHECKPOINTS: this connection never checkpoints by itself; NORC_DB_CHECKPOINT:
+ * checkpoint now (passive: never waits for readers). No-ops on MariaDB. */
+enum norc_db_maint { NORC_DB_HOLD_CHECKPOINTS = 1, NORC_DB_CHECKPOINT = 2 };
+int norc_db_maintain(struct norc_db *db, enum norc_db_maint what);
+
 /* Run SQL without parameters or results (DDL, pragmas). */
 int norc_db_exec(struct norc_db *db, const char *sql);
 

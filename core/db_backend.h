@@ -16,6 +16,7 @@ struct norc_db_ops {
 	int (*open)(struct norc_db *db, const struct norc_db_config *cfg, char *err, size_t errlen);
 	void (*close)(struct norc_db *db);
 	int (*exec)(struct norc_db *db, const char *sql);
+	int (*maintain)(struct norc_db *db, int what); /* enum norc_db_maint; NULL: nothing */
 	int (*begin)(struct norc_db *db, bool write);
 	int (*commit)(struct norc_db *db);
 	int (*rollback)(struct norc_db *db);

@@ -91,6 +91,13 @@ static int sq_begin(struct norc_db *db, bool write)
 
 static int sq_commit(struct norc_db *db) { return sq_exec(db, "COMMIT"); }
 
+static int sq_maintain(struct norc_db *db, int what)
+{
+	if (what == NORC_DB_HOLD_CHECKPOINTS)
+		return sq_exec(db, "PRAGMA wal_autocheckpoint=0");
+	return sq_exec(db, "PRAGMA wal_checkpoint(PASSIVE)");
+}
+
 static int sq_rollback(struct norc_db *db)
 {
 	if (sqlite3_get_autocommit(handle(db)))
@@ -190,6 +197,7 @@ const struct norc_db_ops norc_db_sqlite_ops = {
 	.open = sq_open,
 	.close = sq_close,
 	.exec = sq_exec,
+	.maintain = sq_maintain,
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,

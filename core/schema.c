@@ -112,7 +112,6 @@ static const char *const v1[] = {
 	" paused INTEGER NOT NULL DEFAULT 0,"
 	" deleted INTEGER NOT NULL DEFAULT 0,"
 	" added BIGINT NOT NULL){END}",
-	"CREATE INDEX IF NOT EXISTS schedules_due ON schedules (deleted, next_fire)",
 	/* free ones to claim; a scheduler's own batch (lease_until is its claim token); edits */
 	"CREATE INDEX IF NOT EXISTS schedules_free ON schedules (lease_owner, deleted, paused, "
 	"next_fire)",
@@ -143,7 +142,6 @@ static const char *const v1[] = {
 	" log_path VARCHAR(1024) NULL,"
 	" revision_id BIGINT NULL REFERENCES revisions(id),"
 	" UNIQUE (schedule_id, fire_time, attempt)){END}",
-	"CREATE INDEX IF NOT EXISTS instances_status ON instances (status)",
 	"CREATE INDEX IF NOT EXISTS instances_executor ON instances (executor_id, ended, status)",
 	"CREATE INDEX IF NOT EXISTS instances_task ON instances (task_id, ended)",
 	"CREATE INDEX IF NOT EXISTS instances_ended ON instances (ended)",

@@ -70,6 +70,7 @@ struct scheduler {
 	int64_t ring[16];     /* queues to ring after this turn's fires */
 	size_t nring;
 	struct norc_reaper reaper;
+	int64_t last_checkpoint_us; /* monotonic */
 	int bell;             /* doorbell (queue id 0), -1 when polling only */
 };
 
@@ -642,6 +643,13 @@ static int run_loop(struct scheduler *s, int sigfd)
 {
 	s->next_beat_us = norc_clock_mono_us();
 	for (;;) {
+		/* fires first: a heartbeat or request read due at the same moment waits for them.
+		 * Bounded (FIRE_BATCH), so a burst (period 0, a long make-up) cannot starve
+		 * heartbeats and signals: the rest fires on the next turns. */
+		int fired = s->status == NORC_ST_RUNNING ? fire_due(s) : 0;
+		for (size_t i = 0; fired > 1 && i < s->nring; i++)
+			norc_doorbell_ring(s->cfg, s->ring[i]);
+		s->nring = 0;
 		if (norc_clock_mono_us() >= s->next_beat_us) {
 			int req = 0, end;
 			int hb = norc_daemon_heartbeat(s->db, s->id, s->status, &req);
@@ -665,6 +673,14 @@ static int run_loop(struct scheduler *s, int sigfd)
 			}
 			s->next_beat_us = norc_clock_mono_us() + s->cfg->heartbeat_s * NORC_US_PER_SEC;
 			s->next_request_us = norc_clock_mono_us() + NORC_US_PER_SEC;
+			/* the database's write-back between fires, not inside a burst (db.h) */
+			int64_t mono = norc_clock_mono_us();
+			bool quiet = !s->heap.n ||
+				     s->heap.v[0].due - norc_clock_now_us() > 300 * 1000;
+			if (quiet || mono - s->last_checkpoint_us > 30 * NORC_US_PER_SEC) {
+				norc_db_maintain(s->db, NORC_DB_CHECKPOINT);
+				s->last_checkpoint_us = mono;
+			}
 		} else if (norc_clock_mono_us() >= s->next_request_us) {
 			int req = 0, end;
 			if (norc_daemon_request(s->db, s->id, &req) == NORC_OK && req &&
@@ -676,12 +692,6 @@ static int run_loop(struct scheduler *s, int sigfd)
 			push_retries(s);
 		if (s->claim_more && s->status == NORC_ST_RUNNING)
 			claim_cycle(s); /* many free schedules: go on claiming between fires */
-		/* bounded, so a burst (period 0, a long make-up) cannot starve heartbeats,
-		 * lease renewal and signals: the rest fires on the next turns */
-		int fired = s->status == NORC_ST_RUNNING ? fire_due(s) : 0;
-		for (size_t i = 0; fired > 1 && i < s->nring; i++)
-			norc_doorbell_ring(s->cfg, s->ring[i]);
-		s->nring = 0;
 		int64_t wait = s->next_beat_us - norc_clock_mono_us();
 		if (s->next_request_us - norc_clock_mono_us() < wait)
 			wait = s->next_request_us - norc_clock_mono_us();
@@ -795,6 +805,7 @@ int main(int argc, char **argv)
 	}
 	char *bell_path = NULL;
 	norc_doorbell_open(s.cfg, 0, &s.bell, &bell_path);
+	norc_db_maintain(s.db, NORC_DB_HOLD_CHECKPOINTS);
 	int64_t orphans = 0;
 	if (norc_daemon_release_orphans(s.db, &orphans) == NORC_OK && orphans)
 		NORC_WARN("Released %" PRId64 " schedule(s) still claimed by schedulers that ended.",
