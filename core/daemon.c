@@ -243,17 +243,22 @@ void norc_daemon_reload_config(struct norc_config *cfg)
 int norc_daemon_open_file(const struct norc_config *cfg, const char *rel, char **abs_out)
 {
 	char *abs = norc_xasprintf("%s/%s", cfg->log_dir, rel);
-	int fd = -1, ok = 1;
-	for (char *s = abs + 1; *s && ok; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(abs, 0755) != 0 && errno != EEXIST)
-			ok = 0;
-		*s = '/';
+	const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
+	/* the directory usually exists (one per task): make it only when the open says so */
+	int fd = open(abs, flags, 0640);
+	if (fd < 0 && errno == ENOENT) {
+		int ok = 1;
+		for (char *s = abs + 1; *s && ok; s++) {
+			if (*s != '/')
+				continue;
+			*s = '\0';
+			if (mkdir(abs, 0755) != 0 && errno != EEXIST)
+				ok = 0;
+			*s = '/';
+		}
+		if (ok)
+			fd = open(abs, flags, 0640);
 	}
-	if (ok)
-		fd = open(abs, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (abs_out)
 		*abs_out = abs;
 	else

@@ -2,7 +2,9 @@
  * spawn.h - starting a task's process the way the house style requires.
  *
  * Everything is prepared in the parent (argv, envp, log fd); the forked child only makes
- * async-signal-safe calls: setsid (its own session and process group), default signal mask
+ * async-signal-safe calls (in exec mode the child shares the parent's memory on its own
+ * stack, as in posix_spawn, and the parent waits until the exec):
+ * setsid (its own session and process group), default signal mask
  * and dispositions, /dev/null on stdin, the log on stdout and stderr, nice, every other fd
  * closed, chdir, then execve (or the plugin's run_child, then _exit). An exec failure is
  * reported through a close-on-exec pipe, so the parent knows at once and says why.
@@ -17,6 +19,7 @@
 
 struct norc_spawn_req {
 	char *const *argv; /* exec mode; borrowed */
+	const char *path;  /* the file to exec; NULL: argv[0] (no PATH search either way) */
 	char *const *envp; /* borrowed */
 	const char *cwd;   /* NULL: stay */
 	int log_fd;        /* becomes stdout and stderr */

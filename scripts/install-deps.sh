@@ -2,19 +2,23 @@
 # install-deps.sh [build|test]: install the Debian 12 packages Norc needs, only when missing.
 #   build: compiler, CMake and the libraries the build links against.
 #   test:  build + what the test suites run against (a MariaDB server the harness starts itself).
+#   bench: test + the peers tests/bench/peers.sh compares with (cron, task-spooler, GNU
+#          parallel, Slurm with munge) and perf.
 # Runs apt-get as root (or through sudo). Safe to run again: it installs nothing already there.
 set -euo pipefail
 what=${1:-build}
 
 build_pkgs=(build-essential cmake pkg-config libmariadb-dev libsqlite3-dev sqlite3 libconfig-dev
             libcurl4-openssl-dev zlib1g-dev check libjansson-dev libmicrohttpd-dev)
-test_pkgs=(mariadb-server mariadb-client python3 iproute2 procps)
+test_pkgs=(mariadb-server mariadb-client python3 iproute2 procps bc)
+bench_pkgs=(cron task-spooler parallel slurm-wlm munge)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in
   build) ;;
   test) pkgs+=("${test_pkgs[@]}") ;;
-  *) echo "install-deps.sh: unknown set '$what'; use 'build' or 'test'" >&2; exit 2 ;;
+  bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "install-deps.sh: unknown set '$what'; use 'build', 'test' or 'bench'" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -67,6 +67,7 @@ struct pending_end {
 	int64_t instance_id;
 	int status, exit_code, term_signal;
 	char *reason; /* owned, may be NULL */
+	int failures; /* attempts the database refused */
 };
 
 struct executor {
@@ -86,54 +87,82 @@ struct executor {
 	size_t npending;
 };
 
-/* Record an end; true when the database took it. A retry it created, or a waiting run it
- * released, is announced to the schedulers on this host, which push it when its time comes. */
-static bool end_instance(struct executor *ex, const struct pending_end *e)
+/* Announce what recording an end did: a retry it created, or a waiting run it released, is
+ * rung to the schedulers on this host, which push it when its time comes. */
+static void announce_after(struct executor *ex, int64_t id, const struct norc_instance_after *after)
 {
-	struct norc_instance_end end = {e->status, e->exit_code, e->term_signal, e->reason, false};
-	struct norc_instance_after after;
-	if (norc_instance_end(ex->db, e->instance_id, &end, &after) != NORC_OK)
-		return false;
-	if (after.retry_id)
-		NORC_INFO("Instance #%" PRId64 " will be retried as instance #%" PRId64 ".",
-			  e->instance_id, after.retry_id);
-	if (after.released_id)
+	if (after->retry_id)
+		NORC_INFO("Instance #%" PRId64 " will be retried as instance #%" PRId64 ".", id,
+			  after->retry_id);
+	if (after->released_id)
 		NORC_INFO("Instance #%" PRId64 " (waiting for #%" PRId64 " to end) may run now.",
-			  after.released_id, e->instance_id);
-	if (after.retry_id || after.released_id)
+			  after->released_id, id);
+	if (after->retry_id || after->released_id)
 		norc_doorbell_ring(ex->cfg, 0);
-	return true;
 }
 
-/* Record an instance's end, or keep it for a retry: an instance must never stay RUNNING
- * while its executor lives. reason is borrowed (NULL: none). */
-static void record_end(struct executor *ex, int64_t id, int status, int code, int sig,
-		       const char *reason)
+/* Record an end (in the caller's transaction, if any); true when the database took it. */
+static bool end_instance(struct executor *ex, const struct pending_end *e,
+			 struct norc_instance_after *after)
 {
-	struct pending_end e = {id, status, code, sig, (char *)reason};
-	if (end_instance(ex, &e))
-		return;
-	NORC_WARN("instance #%" PRId64 ": cannot record its end (%s) yet: %s; retrying", id,
-		  norc_status_name(status), norc_db_errmsg(ex->db));
-	e.reason = reason ? norc_xstrdup(reason) : NULL;
+	struct norc_instance_end end = {e->status, e->exit_code, e->term_signal, e->reason, false};
+	return norc_instance_end(ex->db, e->instance_id, &end, after) == NORC_OK;
+}
+
+/* Keep an instance's end for the next transaction: an instance must never stay RUNNING while
+ * its executor lives. Ends are written together with the next claim when the queue has
+ * work (one transaction instead of two per instance), else at the next loop turn on their
+ * own, and retried while the database does not take them. reason is borrowed (NULL: none). */
+static void queue_end(struct executor *ex, int64_t id, int status, int code, int sig,
+		      const char *reason)
+{
+	struct pending_end e = {id, status, code, sig, reason ? norc_xstrdup(reason) : NULL, 0};
 	ex->pending = norc_xrealloc(ex->pending, (ex->npending + 1) * sizeof(*ex->pending));
 	ex->pending[ex->npending++] = e;
 }
 
-static void retry_ends(struct executor *ex)
+/* Record the kept ends one transaction each; those the database refuses stay kept. */
+static void record_ends(struct executor *ex)
 {
 	size_t keep = 0;
 	for (size_t i = 0; i < ex->npending; i++) {
 		struct pending_end *e = &ex->pending[i];
-		if (end_instance(ex, e)) {
-			NORC_INFO("instance #%" PRId64 ": end recorded (%s).", e->instance_id,
-				  norc_status_name(e->status));
+		struct norc_instance_after after;
+		if (end_instance(ex, e, &after)) {
+			if (e->failures)
+				NORC_INFO("instance #%" PRId64 ": end recorded (%s).", e->instance_id,
+					  norc_status_name(e->status));
+			announce_after(ex, e->instance_id, &after);
 			free(e->reason);
 		} else {
+			if (e->failures++ == 0)
+				NORC_WARN("instance #%" PRId64 ": cannot record its end (%s) yet: %s; "
+					  "retrying", e->instance_id, norc_status_name(e->status),
+					  norc_db_errmsg(ex->db));
 			ex->pending[keep++] = *e;
 		}
 	}
 	ex->npending = keep;
+}
+
+/* Inside fill_slots' transaction: write the kept ends too. false (and nothing kept
+ * changed) when one fails: the transaction is then rolled back and they go alone. */
+static bool ends_in_tx(struct executor *ex, struct norc_instance_after *after)
+{
+	for (size_t i = 0; i < ex->npending; i++)
+		if (!end_instance(ex, &ex->pending[i], &after[i]))
+			return false;
+	return true;
+}
+
+/* After fill_slots' transaction committed with the kept ends in it. */
+static void ends_committed(struct executor *ex, const struct norc_instance_after *after)
+{
+	for (size_t i = 0; i < ex->npending; i++) {
+		announce_after(ex, ex->pending[i].instance_id, &after[i]);
+		free(ex->pending[i].reason);
+	}
+	ex->npending = 0;
 }
 
 static void usage(FILE *out)
@@ -217,7 +246,8 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 		snprintf(why, sizeof(why), "could not start: cannot load it: %s",
 			 norc_db_errmsg(ex->db));
 		NORC_ERROR("instance #%" PRId64 " %s; it is marked ERROR", id, why);
-		record_end(ex, id, NORC_ST_ERROR, -1, 0, why);
+		queue_end(ex, id, NORC_ST_ERROR, -1, 0, why);
+		record_ends(ex);
 		return;
 	}
 	char *label = norc_xasprintf("<Instance #%" PRId64 " of %s %s>", id, ri.task_type,
@@ -253,7 +283,7 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 				NORC_WARN("%s: cannot write its log: %s", label, strerror(errno));
 			char **env = build_env(&ri, ex->cfg, plan.envp);
 			struct norc_spawn_req req = {
-				.argv = plan.argv, .envp = env,
+				.argv = plan.argv, .path = plan.path, .envp = env,
 				.cwd = plan.cwd ? plan.cwd : ex->cfg->tmp_dir, .log_fd = fd,
 				.nice = ri.nice,
 				.parent_death_signal = SIGKILL, /* it dies with its executor */
@@ -288,7 +318,8 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 		}
 		char why[600];
 		snprintf(why, sizeof(why), "could not start: %s", err);
-		record_end(ex, id, NORC_ST_ERROR, -1, 0, why);
+		queue_end(ex, id, NORC_ST_ERROR, -1, 0, why);
+		record_ends(ex); /* at once: recorded before the executor says SUSPENDED */
 		if (host_fault && ex->status == NORC_ST_RUNNING) {
 			NORC_ERROR("Executor suspended: this host cannot start instances (%s). Fix "
 				   "it, then: norc_control executor %" PRId64 " --resume", err, ex->id);
@@ -302,12 +333,13 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 	norc_run_info_free(&ri);
 }
 
-/* Pop and claim while there are free slots. true when something was found. */
+/* Pop and claim while there are free slots. true when something was found. The ends kept
+ * by queue_end go into the first transaction. */
 static bool fill_slots(struct executor *ex)
 {
-	bool found = false;
+	bool found = false, with_ends = true;
 	int busy = 0;
-	while (ex->running < ex->concurrency && busy < 3) {
+	while (ex->status == NORC_ST_RUNNING && ex->running < ex->concurrency && busy < 3) {
 		char err[512] = "";
 		int64_t id = 0;
 		bool won = false;
@@ -317,13 +349,27 @@ static bool fill_slots(struct executor *ex)
 				  norc_db_errmsg(ex->db));
 			break;
 		}
+		size_t nends = with_ends ? ex->npending : 0;
+		struct norc_instance_after *after =
+			nends ? norc_xcalloc(nends, sizeof(*after)) : NULL;
+		if (nends && !ends_in_tx(ex, after)) {
+			norc_db_rollback(ex->db);
+			free(after);
+			record_ends(ex); /* alone, so that a bad one does not stop the queue */
+			with_ends = false;
+			continue;
+		}
 		rc = ex->q->ops->pop(ex->q->h, &id, err, sizeof(err));
 		if (rc == NORC_OK)
 			rc = norc_instance_claim(ex->db, id, ex->id, &won);
-		if (rc == NORC_OK)
-			rc = norc_db_commit(ex->db);
-		else
+		if (rc == NORC_OK || (rc == NORC_EAGAIN && nends)) {
+			int crc = norc_db_commit(ex->db);
+			rc = crc == NORC_OK ? rc : crc;
+		} else
 			norc_db_rollback(ex->db);
+		if (nends && (rc == NORC_OK || rc == NORC_EAGAIN))
+			ends_committed(ex, after);
+		free(after);
 		if (rc == NORC_EAGAIN)
 			break;
 		if (rc == NORC_EBUSY) {
@@ -381,8 +427,8 @@ static void finish_run(struct executor *ex, struct run *r, int wstatus)
 	norc_spawn_kill_group(r->pid, SIGKILL);
 	task_line(r->log_fd, "Task ended with status %s.", norc_status_name(status));
 	close(r->log_fd);
-	record_end(ex, r->instance_id, status, code, sig,
-		   r->timed_out ? "timed out" : r->interrupted ? r->why_interrupted : NULL);
+	queue_end(ex, r->instance_id, status, code, sig,
+		  r->timed_out ? "timed out" : r->interrupted ? r->why_interrupted : NULL);
 	NORC_INFO("%s ended with status %s.", r->label, norc_status_name(status));
 	free(r->label);
 	*r = (struct run){0};
@@ -536,8 +582,10 @@ static int run_loop(struct executor *ex)
 	ex->poll_interval_us = POLL_MIN_US;
 	for (;;) {
 		int64_t mono = norc_clock_mono_us();
-		if (ex->npending)
-			retry_ends(ex);
+		bool fill_due = ex->status == NORC_ST_RUNNING && mono >= ex->next_poll_us &&
+				ex->running < ex->concurrency;
+		if (ex->npending && !fill_due)
+			record_ends(ex); /* else they go with the next claim */
 		if (mono >= ex->next_beat_us) {
 			int req = 0;
 			int hb = norc_daemon_heartbeat(ex->db, ex->id, ex->status, &req);
@@ -584,6 +632,8 @@ static int run_loop(struct executor *ex)
 		check_timeouts(ex, norc_clock_mono_us());
 		if (ex->status == NORC_ST_PAUSING && ex->running == 0)
 			set_status(ex, NORC_ST_PAUSED);
+		if (ex->npending && stopping(ex) && ex->running == 0)
+			record_ends(ex);
 		if (stopping(ex) && ex->running == 0 &&
 		    (ex->npending == 0 || ex->status == NORC_ST_KILLED))
 			return ex->status == NORC_ST_STOPPING ? NORC_ST_ENDED : NORC_ST_KILLED;

@@ -1,5 +1,6 @@
 /*
- * command.c - CommandTask: runs a shell command (`/bin/sh -c COMMAND`).
+ * command.c - CommandTask: runs a shell command (`/bin/sh -c COMMAND`; a command of plain
+ * words without any shell syntax is exec'd directly, as the shell would: direct.c).
  *
  * Parameters: command (required). The task's nice value and timeout are core settings of
  * every task (`norc task add --nice --timeout`), applied by the executor to the child.
@@ -19,9 +20,12 @@
 #define _POSIX_C_SOURCE 200809L /* gmtime_r, localtime_r, tzset */
 #endif
 
+#include "direct.h"
+
 #include <norc/task.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -215,12 +219,17 @@ static int command_prepare(void *state, const struct norc_task_ctx *ctx,
 	buf_add(&pre, line.p, line.len);
 	buf_str(&pre, "\n");
 
-	plan->argv = api->alloc(4 * sizeof(char *));
-	plan->argv[0] = api->strdup("/bin/sh");
-	plan->argv[1] = api->strdup("-c");
-	plan->argv[2] = line.p;
-	plan->argv[3] = NULL;
 	plan->envp = NULL;
+	if (command_direct(api, line.p, getenv("PATH"), &plan->argv, &plan->path)) {
+		api->free(line.p);
+	} else {
+		plan->argv = api->alloc(4 * sizeof(char *));
+		plan->argv[0] = api->strdup("/bin/sh");
+		plan->argv[1] = api->strdup("-c");
+		plan->argv[2] = line.p;
+		plan->argv[3] = NULL;
+		plan->path = NULL;
+	}
 	plan->cwd = NULL;
 	plan->preamble = pre.p;
 	return NORC_OK;
@@ -241,6 +250,8 @@ static void command_plan_free(void *state, struct norc_exec_plan *plan)
 	plan->cwd = NULL;
 	api->free(plan->preamble);
 	plan->preamble = NULL;
+	api->free(plan->path);
+	plan->path = NULL;
 }
 
 static const struct norc_task_ops command_ops = {

@@ -7,14 +7,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${NORC_BIN:?}" "${NORC_TEST_PLUGIN_DIR:?}"
 T=$NORC_TEST_PLUGIN_DIR
 norc() { "$NORC_BIN" "$@"; }
+# the SDK's ABI version, as the plugins under test were built
+ABI_MINOR=$(awk '/#define NORC_ABI_MINOR/ { print $3 }' "$here/../../core/include/norc/version.h")
+ABI="1\\.$ABI_MINOR"
 
 conf="$WORK/norc.conf"
 printf 'database: { path = "norc.db"; };\n' >"$conf"
 export NORC_CONFIG="$conf"
 
 expect_ok "norc plugins" norc plugins
-expect_out "CommandTask is loaded from a .so" "^task +CommandTask +1\.0 +1\.1 +/.*/command\.so$"
-expect_out "DBQueue is loaded from a .so" "^queue +DBQueue +1\.0 +1\.1 +/.*/dbqueue\.so$"
+expect_out "CommandTask is loaded from a .so" "^task +CommandTask +1\.0 +$ABI +/.*/command\.so$"
+expect_out "DBQueue is loaded from a .so" "^queue +DBQueue +1\.0 +$ABI +/.*/dbqueue\.so$"
 expect_ok "norc plugins --json" norc plugins list --json
 expect_json "json lists both built-ins" "sorted(p['name'] for p in j)==['CommandTask','DBQueue'] and all(p['path'].endswith('.so') for p in j)"
 builtin=$(dirname "$(grep -Eo '/.*/command\.so' "$OUT" | head -1)")
@@ -28,8 +31,8 @@ run env -u NORC_CONFIG "$NORC_BIN" plugins check "$T/good.so"
 
 check_fails() { expect_fail "$1.so refused by check '$2'" 1 "check '$2' failed.*$3" norc plugins check "$T/$1.so"; }
 check_fails bad_magic magic "0x12345678"
-check_fails bad_abi_major abi "ABI 2\.1.*rebuild"
-check_fails newer_minor abi "ABI 1\.1.*upgrade norc"
+check_fails bad_abi_major abi "ABI 2\.$ABI_MINOR.*rebuild"
+check_fails newer_minor abi "ABI 1\.$((ABI_MINOR + 1)).*upgrade norc"
 check_fails small_size size "claims 8 bytes"
 check_fails oversized size "claims 4096 bytes"
 check_fails bad_kind kind "kind 9"

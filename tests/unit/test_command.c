@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -148,6 +149,22 @@ static void use_tz(const char *tz)
 	tzset();
 }
 
+/* argv joined with single spaces (malloc'd) */
+static char *join_words(char **argv)
+{
+	size_t n = 1;
+	for (char **a = argv; *a; a++)
+		n += strlen(*a) + 1;
+	char *s = calloc(1, n);
+	ck_assert_ptr_nonnull(s);
+	for (char **a = argv; *a; a++) {
+		if (a != argv)
+			strcat(s, " ");
+		strcat(s, *a);
+	}
+	return s;
+}
+
 /* prepare() + checks of the whole plan + plan_free(); returns nothing, asserts everything. */
 static void check_prepare(const char *command, const char *tmp_dir, int64_t fire_us,
 			  const char *want)
@@ -170,12 +187,23 @@ static void check_prepare(const char *command, const char *tmp_dir, int64_t fire
 
 	ck_assert_int_eq(ops->prepare(state, &ctx, &plan, err, sizeof(err)), NORC_OK);
 	ck_assert_ptr_nonnull(plan.argv);
-	ck_assert_str_eq(plan.argv[0], "/bin/sh");
-	ck_assert_str_eq(plan.argv[1], "-c");
-	ck_assert_ptr_nonnull(plan.argv[2]);
-	ck_assert_msg(strcmp(plan.argv[2], want) == 0, "command %.200s\n gave %.200s\n want %.200s",
-		      command, plan.argv[2], want);
-	ck_assert_ptr_null(plan.argv[3]);
+	if (plan.path) { /* run directly: the words of want, the first found in PATH */
+		char *joined = join_words(plan.argv);
+		ck_assert_msg(strcmp(joined, want) == 0, "command %.200s\n gave words %.200s\n "
+			      "want %.200s", command, joined, want);
+		free(joined);
+		const char *slash = strrchr(plan.path, '/');
+		ck_assert_ptr_nonnull(slash);
+		ck_assert_str_eq(slash + 1, plan.argv[0]);
+	} else {
+		ck_assert_str_eq(plan.argv[0], "/bin/sh");
+		ck_assert_str_eq(plan.argv[1], "-c");
+		ck_assert_ptr_nonnull(plan.argv[2]);
+		ck_assert_msg(strcmp(plan.argv[2], want) == 0,
+			      "command %.200s\n gave %.200s\n want %.200s", command, plan.argv[2],
+			      want);
+		ck_assert_ptr_null(plan.argv[3]);
+	}
 	ck_assert_ptr_null(plan.envp);
 	ck_assert_ptr_null(plan.cwd);
 
@@ -191,6 +219,7 @@ static void check_prepare(const char *command, const char *tmp_dir, int64_t fire
 	ops->plan_free(state, &plan);
 	ck_assert_ptr_null(plan.argv);
 	ck_assert_ptr_null(plan.preamble);
+	ck_assert_ptr_null(plan.path);
 	ck_assert_int_eq(live_allocs, before);
 }
 
@@ -384,6 +413,151 @@ START_TEST(descriptor_and_exports)
 }
 END_TEST
 
+/* ---- the direct path: plain words run without a shell, anything else through it ---- */
+
+static char direct_dir[64], direct_dir2[64];
+
+static void put_file(const char *dir, const char *name, const char *from, const char *text,
+		     mode_t mode)
+{
+	char path[256], cmd[600];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (from) {
+		snprintf(cmd, sizeof(cmd), "cp %s %s", from, path);
+		ck_assert_int_eq(system(cmd), 0);
+	} else {
+		FILE *f = fopen(path, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs(text, f);
+		fclose(f);
+	}
+	ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+static void direct_setup(void)
+{
+	strcpy(direct_dir, "/tmp/norc-direct.XXXXXX");
+	strcpy(direct_dir2, "/tmp/norc-direct2.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(direct_dir));
+	ck_assert_ptr_nonnull(mkdtemp(direct_dir2));
+	put_file(direct_dir, "prog", "/bin/true", NULL, 0755);
+	put_file(direct_dir, "echo", "/bin/true", NULL, 0755); /* a builtin's name: still sh */
+	put_file(direct_dir, "script", NULL, "#!/bin/sh\nexit 0\n", 0755);
+	put_file(direct_dir, "noshebang", NULL, "exit 0\n", 0755); /* sh runs it as a script */
+	put_file(direct_dir, "twice", "/bin/true", NULL, 0644);     /* not executable here */
+	put_file(direct_dir2, "twice", "/bin/true", NULL, 0755);    /* ... but there */
+	put_file(direct_dir, "noexec", "/bin/true", NULL, 0644);
+	char path[200];
+	snprintf(path, sizeof(path), "%s:%s", direct_dir, direct_dir2);
+	setenv("PATH", path, 1);
+}
+
+static void direct_teardown(void)
+{
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", direct_dir, direct_dir2);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", direct_dir);
+}
+
+static const struct {
+	const char *command;
+	const char *dir;   /* NULL: through the shell; "1"/"2": found in direct_dir/direct_dir2;
+			    * "/": absolute as typed */
+	const char *words; /* the argv, joined with spaces */
+} direct_cases[] = {
+	{"prog", "1", "prog"},
+	{"  prog  a\tb=c -x,y:z+1@h%2 ./p  ", "1", "prog a b=c -x,y:z+1@h%2 ./p"},
+	{"script arg", "1", "script arg"},
+	{"twice", "2", "twice"},
+	{"/bin/true x", "/", "/bin/true x"},
+	{"prog 'a'", NULL, NULL},
+	{"prog \"a\"", NULL, NULL},
+	{"prog $HOME", NULL, NULL},
+	{"prog a;prog", NULL, NULL},
+	{"prog >x", NULL, NULL},
+	{"prog <x", NULL, NULL},
+	{"prog | prog", NULL, NULL},
+	{"prog &", NULL, NULL},
+	{"prog *", NULL, NULL},
+	{"prog a?", NULL, NULL},
+	{"prog [a]", NULL, NULL},
+	{"prog ~", NULL, NULL},
+	{"prog a#b", NULL, NULL},
+	{"prog `x`", NULL, NULL},
+	{"prog (x)", NULL, NULL},
+	{"prog {a,b}", NULL, NULL},
+	{"prog\nprog", NULL, NULL},
+	{"prog a\\b", NULL, NULL},
+	{"prog !", NULL, NULL},
+	{"prog ^", NULL, NULL},
+	{"FOO=1 prog", NULL, NULL},
+	{"echo hi", NULL, NULL},
+	{"cd /tmp", NULL, NULL},
+	{"exit 3", NULL, NULL},
+	{"noshebang", NULL, NULL},
+	{"noexec", NULL, NULL},
+	{"missing", NULL, NULL},
+	{"./prog", NULL, NULL},
+	{"sub/prog", NULL, NULL},
+	{"/no/such/prog", NULL, NULL},
+	{"   ", NULL, NULL},
+};
+
+START_TEST(direct_decision)
+{
+	const char *command = direct_cases[_i].command;
+	struct norc_params params = {1, {"command"}, {command}};
+	struct norc_task_ctx ctx = {.struct_size = sizeof(ctx), .instance_id = 1,
+				    .task_name = "D", .fire_time_us = T0, .params = &params,
+				    .log_path = "D.1", .attempt = 1};
+	struct norc_exec_plan plan = {.struct_size = sizeof(plan)};
+	char err[256] = "";
+	long before = live_allocs;
+	ck_assert_int_eq(ops->prepare(state, &ctx, &plan, err, sizeof(err)), NORC_OK);
+	const char *dir = direct_cases[_i].dir;
+	if (!dir) {
+		ck_assert_msg(plan.path == NULL, "%s: run directly as %s, want the shell", command,
+			      plan.path);
+		ck_assert_str_eq(plan.argv[0], "/bin/sh");
+		ck_assert_str_eq(plan.argv[2], command);
+	} else {
+		ck_assert_msg(plan.path != NULL, "%s: through the shell, want it direct", command);
+		char want[300];
+		if (strcmp(dir, "/") == 0)
+			snprintf(want, sizeof(want), "%s", plan.argv[0]);
+		else
+			snprintf(want, sizeof(want), "%s/%s", strcmp(dir, "1") == 0 ? direct_dir
+							      : direct_dir2, plan.argv[0]);
+		ck_assert_str_eq(plan.path, want);
+		char *joined = join_words(plan.argv);
+		ck_assert_str_eq(joined, direct_cases[_i].words);
+		free(joined);
+	}
+	ops->plan_free(state, &plan);
+	ck_assert_int_eq(live_allocs, before);
+}
+END_TEST
+
+/* A relative PATH entry depends on the child's directory: the shell decides. */
+START_TEST(direct_relative_path_entry)
+{
+	char path[200];
+	snprintf(path, sizeof(path), "bin:%s", direct_dir);
+	setenv("PATH", path, 1);
+	struct norc_params params = {1, {"command"}, {"prog"}};
+	struct norc_task_ctx ctx = {.struct_size = sizeof(ctx), .instance_id = 1,
+				    .task_name = "D", .fire_time_us = T0, .params = &params,
+				    .log_path = "D.1", .attempt = 1};
+	struct norc_exec_plan plan = {.struct_size = sizeof(plan)};
+	char err[256] = "";
+	ck_assert_int_eq(ops->prepare(state, &ctx, &plan, err, sizeof(err)), NORC_OK);
+	ck_assert_ptr_null(plan.path);
+	ck_assert_str_eq(plan.argv[0], "/bin/sh");
+	ops->plan_free(state, &plan);
+}
+END_TEST
+
 static Suite *command_suite(void)
 {
 	Suite *s = suite_create("command");
@@ -394,6 +568,13 @@ static Suite *command_suite(void)
 	tcase_add_test(tc, long_result_grows);
 	tcase_add_test(tc, long_unterminated);
 	tcase_add_test(tc, prepare_without_command);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("direct");
+	tcase_add_checked_fixture(tc, direct_setup, direct_teardown);
+	tcase_add_loop_test(tc, direct_decision, 0,
+			    (int)(sizeof(direct_cases) / sizeof(direct_cases[0])));
+	tcase_add_test(tc, direct_relative_path_entry);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("validate");

@@ -23,6 +23,10 @@ static char *path_of(const char *file)
 	return buf;
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define ABI_MINOR_STR STR(NORC_ABI_MINOR)
+
 static const struct {
 	const char *file;
 	const char *check; /* NULL: passes every check */
@@ -30,7 +34,7 @@ static const struct {
 } cases[] = {
 	{"good", NULL, NULL},
 	{"bad_magic", "magic", "0x12345678"},
-	{"bad_abi_major", "abi", "ABI 2.1"},
+	{"bad_abi_major", "abi", "ABI 2." ABI_MINOR_STR}, /* built with major + 1 */
 	{"newer_minor", "abi", "upgrade norc"},
 	{"small_size", "size", "claims 8 bytes"},
 	{"oversized", "size", "claims 4096 bytes"},

@@ -41,6 +41,10 @@ struct norc_exec_plan {
 	char *cwd;
 	char *preamble; /* optional text the core writes into the run's log before the task's
 			 * own output (CommandTask: "Executing command...\n$ CMD\n") */
+	/* added in ABI 1.2: append below, never above */
+	char *path; /* optional: the file to exec when it differs from argv[0] (as a shell runs
+		     * "ls" found at /usr/bin/ls with argv[0] "ls"); NULL: argv[0]. Freed by
+		     * plan_free like the rest. No PATH search is done by the core. */
 };
 
 /* Outcome of a run, borrowed in finally(). */
