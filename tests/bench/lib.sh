@@ -46,7 +46,7 @@ sql() {
 # concatenated (", " separates them).
 add_schedules() {
   local cat="CONCAT($4)"
-  [ "$backend" = sqlite ] && cat="(${4//, / || })"
+  [ "$backend" = sqlite ] && cat="((${4//, /) || (}))"
   sql "INSERT INTO schedules (task_id, queue_id, kind, period, cron, tz, start_at, next_fire, repetitions, remaining, catch_up, added) WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $1 - 1) SELECT 1, 1, '$2', $3, $cat, 'UTC', $5, $5, $6, $6, 1, 0 FROM n"
 }
 

@@ -49,11 +49,11 @@ else
 fi
 
 slurm() {
-  command -v slurmctld >/dev/null && command -v munged >/dev/null || { echo "not installed"; return; }
+  command -v slurmctld >/dev/null && command -v munged >/dev/null || { result="not installed | |"; return; }
   local S=$W/slurm M=$W/munge h; h=$(hostname -s)
   mkdir -p "$S"/{state,spool,log} "$M"; chown munge:munge "$M"; chmod 755 "$M"
   runuser -u munge -- munged -F --socket="$M/munge.sock" --pid-file="$M/munged.pid" \
-    --log-file="$M/munged.log" --seed-file="$M/munged.seed" & pids+=($!)
+    --log-file="$M/munged.log" --seed-file="$M/munged.seed" >"$M/out" 2>&1 & pids+=($!)
   for _ in $(seq 50); do [ -S "$M/munge.sock" ] && break; sleep 0.1; done
   cat >"$S/slurm.conf" <<C
 ClusterName=norcbench
@@ -93,29 +93,31 @@ C
   slurmd -D -f "$SLURM_CONF" >/dev/null 2>&1 & pids+=($!)
   local ready=0
   for _ in $(seq 100); do sinfo -h -o %t 2>/dev/null | grep -qx idle && { ready=1; break; }; sleep 0.2; done
-  [ "$ready" = 1 ] || { echo "did not start (see slurmctld.log)"; return; }
+  [ "$ready" = 1 ] || { result="did not start: $(grep -m1 -i fatal "$S/log/slurmctld.log" || echo 'no node became idle') | |"; return; }
   local t0 t1
   t0=$(now_s)
   for _ in $(seq 1 "$SLURM_N"); do sbatch -Q -o /dev/null --wrap true; done
   until [ -z "$(squeue -h 2>/dev/null)" ]; do sleep 0.1; done
   t1=$(now_s)
-  echo "$(secs "$t0" "$t1") s | $(per "$t0" "$t1" "$SLURM_N") ms"
+  result="$(secs "$t0" "$t1") s | $(per "$t0" "$t1" "$SLURM_N") ms"
 }
-r=$(slurm)
-rows+=("| Slurm 22.05 (sbatch --wrap true, one node, tuned scheduler intervals) | $SLURM_N | $r |")
+result=""; slurm
+rows+=("| Slurm 22.05 (sbatch --wrap true, one node, tuned scheduler intervals) | $SLURM_N | $result |")
 
 cron_offsets() {
-  command -v cron >/dev/null || { echo "not installed"; return; }
-  pgrep -x cron >/dev/null && { echo "a cron is already running on this machine; not measured"; return; }
+  command -v cron >/dev/null || { result="not installed"; return; }
+  pgrep -x cron >/dev/null && { result="a cron is already running on this machine; not measured"; return; }
   if crontab -l >"$W/crontab.saved" 2>/dev/null; then :; else rm -f "$W/crontab.saved"; : >"$W/crontab.none"; fi
   echo "* * * * * date +\%s.\%N >> $W/cron.log" | crontab -
   cron -f >/dev/null 2>&1 & pids+=($!)
+  : >"$W/cron.log"
   local deadline=$(( $(date +%s) + 60 * (CRON_FIRES + 1) + 5 ))
   while [ "$(wc -l <"$W/cron.log" 2>/dev/null || echo 0)" -lt "$CRON_FIRES" ] && [ "$(date +%s)" -lt "$deadline" ]; do sleep 1; done
-  [ -s "$W/cron.log" ] || { echo "did not fire"; return; }
-  awk '{ o = ($1 % 60) * 1000; s = s (NR > 1 ? ", " : "") sprintf("%.0f ms", o) } END { printf "%s after the minute (%d fires)", s, NR }' "$W/cron.log"
+  [ -s "$W/cron.log" ] || { result="did not fire"; return; }
+  result=$(awk '{ o = ($1 % 60) * 1000; s = s (NR > 1 ? ", " : "") sprintf("%.0f ms", o) } END { printf "%s after the minute (%d fires)", s, NR }' "$W/cron.log")
 }
-rows+=("| cron (Debian 3.0pl1; minute granularity) | fires | $(cron_offsets) | |")
+result=""; cron_offsets
+rows+=("| cron (Debian 3.0pl1; minute granularity) | fires | $result | |")
 
 echo "| peer ($(nproc) cores, $(uname -r)) | jobs | wall | per job |"
 echo "| --- | --- | --- | --- |"

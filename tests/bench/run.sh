@@ -24,6 +24,10 @@ if [ "$quick" = 1 ]; then
 else
   D=1000; L=60; LAG=(1000 10000); SECS=60; IDLE=100000; BURST=10000; IDLE_S=60; FOOT=60; PEERS=1000
 fi
+doc=$root/docs/performance.md
+if [ "$write" = 1 ] && ! grep -q '<!-- bench:begin' "$doc"; then
+  echo "run.sh: $doc has no <!-- bench:begin --> ... <!-- bench:end --> markers; add them" >&2; exit 2
+fi
 out=$(mktemp /tmp/norc-bench-out.XXXXXX)
 mdb=""
 cleanup() { [ -n "$mdb" ] && "$root/tests/integration/mariadb-tmp.sh" stop "$mdb" >/dev/null 2>&1 || true; rm -f "$out"; }
@@ -36,27 +40,30 @@ fi
 M=${NORC_BENCH_MARIADB_ENV:-}
 t_start=$(date +%s)
 section() { echo; echo "### $1"; echo; }
+one() { # one ENV... SCRIPT ARGS...: a benchmark; its failure is reported, not fatal
+  env "$@" || echo "(FAILED: $*; exit $?)"; echo
+}
 both() { # both SCRIPT ARGS...: the script on SQLite, then on MariaDB when there is one
   local s=$1; shift
-  env -u NORC_BENCH_MARIADB_ENV "$here/$s" "$@"; echo
-  if [ -n "$M" ]; then NORC_BENCH_MARIADB_ENV=$M "$here/$s" "$@"; echo; fi
+  one -u NORC_BENCH_MARIADB_ENV "$here/$s" "$@"
+  if [ -n "$M" ]; then one NORC_BENCH_MARIADB_ENV="$M" "$here/$s" "$@"; fi
 }
 {
   section "Dispatch: $D instances end to end, against xargs"
-  env -u NORC_BENCH_MARIADB_ENV "$here/dispatch.sh" "$D"; echo
-  env -u NORC_BENCH_MARIADB_ENV NORC_BENCH_DIR=/dev/shm "$here/dispatch.sh" "$D"; echo
-  [ -n "$M" ] && { NORC_BENCH_MARIADB_ENV=$M NORC_BENCH_DIR=/dev/shm "$here/dispatch.sh" "$D"; echo; }
+  one -u NORC_BENCH_MARIADB_ENV "$here/dispatch.sh" "$D"
+  one -u NORC_BENCH_MARIADB_ENV NORC_BENCH_DIR=/dev/shm "$here/dispatch.sh" "$D"
+  if [ -n "$M" ]; then one NORC_BENCH_MARIADB_ENV="$M" NORC_BENCH_DIR=/dev/shm "$here/dispatch.sh" "$D"; fi
   section "Fire lag: process start against the nominal time"
   for n in "${LAG[@]}"; do both firelag.sh "$n" "$SECS"; done
   section "Scale: $IDLE schedules, and a burst of $BURST schedules a minute"
-  NORC_BENCH_IDLE_S=$IDLE_S both scale.sh "$IDLE" "$BURST"
+  export NORC_BENCH_IDLE_S=$IDLE_S
+  both scale.sh "$IDLE" "$BURST"
   section "Footprint"
   both footprint.sh "$FOOT"
   section "Peers, same machine, same run"
-  "$here/peers.sh" "$PEERS" || echo "(peers.sh failed: see its output above)"
+  one "$here/peers.sh" "$PEERS"
 } | tee "$out"
 if [ "$write" = 1 ]; then
-  doc=$root/docs/performance.md
   head=$(sed -n '1,/<!-- bench:begin/p' "$doc")
   tail=$(sed -n '/<!-- bench:end -->/,$p' "$doc")
   {
