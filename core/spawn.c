@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,7 +93,18 @@ static void child_main(const struct norc_spawn_req *req, int pfd_r, int pfd_w, p
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (req->argv) {
-		execve(req->path ? req->path : req->argv[0], req->argv, req->envp);
+		const char *file = req->path ? req->path : req->argv[0];
+		execve(file, req->argv, req->envp);
+		if (req->exec_failure_is_task_failure) {
+			/* as a shell reports it: on the task's stderr, exit 127 or 126 */
+			int e = errno;
+			const char *why = strerrordesc_np(e);
+			struct iovec v[4] = {{(void *)file, strlen(file)}, {(void *)": ", 2},
+					     {(void *)why, why ? strlen(why) : 0}, {(void *)"\n", 1}};
+			ssize_t w = writev(2, v, 4);
+			(void)w;
+			_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
+		}
 		child_fail(3, 'e');
 	}
 	close(3);

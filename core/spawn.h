@@ -20,6 +20,9 @@
 struct norc_spawn_req {
 	char *const *argv; /* exec mode; borrowed */
 	const char *path;  /* the file to exec; NULL: argv[0] (no PATH search either way) */
+	/* true: a failed execve is the task's failure, reported as a shell does (the file and
+	 * the reason on its stderr, exit 127 when not found, else 126), not a spawn error */
+	bool exec_failure_is_task_failure;
 	char *const *envp; /* borrowed */
 	const char *cwd;   /* NULL: stay */
 	int log_fd;        /* becomes stdout and stderr */

@@ -192,18 +192,21 @@ __attribute__((format(printf, 2, 3))) static void task_line(int fd, const char *
 
 static char identity[64]; /* NORC_EXECUTOR: lets sweeps find what a dead executor left */
 
+/* The task's environment: ours without NORC_* and PWD, then NORC_*, PWD (its directory, as a
+ * shell would export it), and the plugin's extra (which may override any of them). */
 static char **build_env(const struct norc_run_info *ri, const struct norc_config *cfg,
-			char *const *extra)
+			const char *cwd, char *const *extra)
 {
 	size_t n = 0, m = 0;
 	while (environ[n])
 		n++;
 	while (extra && extra[m])
 		m++;
-	char **env = norc_xcalloc(n + m + 7, sizeof(char *));
+	char **env = norc_xcalloc(n + m + 8, sizeof(char *));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (strncmp(environ[i], "NORC_", 5) != 0) /* ours are set below */
+		if (strncmp(environ[i], "NORC_", 5) != 0 && /* ours are set below */
+		    strncmp(environ[i], "PWD=", 4) != 0)
 			env[k++] = norc_xstrdup(environ[i]);
 	char iso[40];
 	if (ri->fire_time_us)
@@ -216,6 +219,7 @@ static char **build_env(const struct norc_run_info *ri, const struct norc_config
 	env[k++] = norc_xasprintf("NORC_TMP_DIR=%s", cfg->tmp_dir);
 	env[k++] = norc_xasprintf("NORC_EXECUTOR=%s", identity);
 	env[k++] = norc_xasprintf("NORC_ATTEMPT=%d", ri->attempt);
+	env[k++] = norc_xasprintf("PWD=%s", cwd);
 	for (size_t i = 0; i < m; i++)
 		env[k++] = norc_xstrdup(extra[i]);
 	return env;
@@ -281,10 +285,15 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 			planned = true;
 			if (plan.preamble && write(fd, plan.preamble, strlen(plan.preamble)) < 0)
 				NORC_WARN("%s: cannot write its log: %s", label, strerror(errno));
-			char **env = build_env(&ri, ex->cfg, plan.envp);
+			const char *cwd = plan.cwd ? plan.cwd : ex->cfg->tmp_dir;
+			char **env = build_env(&ri, ex->cfg, cwd, plan.envp);
 			struct norc_spawn_req req = {
 				.argv = plan.argv, .path = plan.path, .envp = env,
-				.cwd = plan.cwd ? plan.cwd : ex->cfg->tmp_dir, .log_fd = fd,
+				/* a plugin that names the file (CommandTask's direct
+				 * exec) stands for the shell: a bad file is the task's
+				 * failure, not this host's */
+				.exec_failure_is_task_failure = plan.path != NULL,
+				.cwd = cwd, .log_fd = fd,
 				.nice = ri.nice,
 				.parent_death_signal = SIGKILL, /* it dies with its executor */
 			};
@@ -392,6 +401,8 @@ static bool fill_slots(struct executor *ex)
 				break;
 			}
 	}
+	if (ex->npending) /* the pop failed or found nothing to commit with: alone, now */
+		record_ends(ex);
 	return found;
 }
 

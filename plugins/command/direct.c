@@ -5,7 +5,10 @@
  * argv[0] as typed, exactly what `sh -c` does with it - minus one exec of the shell, the
  * largest part of a short task's start. Anything else, and anything this cannot decide
  * (a relative or empty PATH entry, a name not found, a file that is neither ELF nor #!
- * script, so the shell's own fallbacks and messages apply), goes through the shell.
+ * script, so the shell's own fallbacks and messages apply), goes through the shell. If the
+ * exec fails all the same (a missing #! interpreter, a binary for another machine), the
+ * core reports it on the task's stderr with exit 127 or 126, as the shell would. The
+ * executor exports PWD as the task's directory, as the shell would.
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -23,15 +26,18 @@
 #define SHELL_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Words the shell handles itself (POSIX special and regular builtins, dash's builtins,
- * keywords), or whose builtin differs from the program of the same name (echo, printf, pwd,
- * kill, test): these always go through the shell. */
+ * keywords, also bash's in case /bin/sh is bash), including those whose builtin behaves like
+ * the program of the same name (true, false, echo, printf, pwd, kill, test): these always go
+ * through the shell, as the shell would never exec them. `/bin/true` (a path) is exec'd. */
 static const char *const shell_words[] = {
-	".", ":", "!", "{", "}", "alias", "bg", "break", "case", "cd", "command", "continue",
-	"do", "done", "echo", "elif", "else", "esac", "eval", "exec", "exit", "export", "fc",
-	"fg", "fi", "for", "function", "getopts", "hash", "if", "in", "jobs", "kill", "local",
-	"login", "logout", "newgrp", "printf", "pwd", "read", "readonly", "return", "select",
-	"set", "shift", "source", "test", "then", "time", "times", "trap", "type", "ulimit",
-	"umask", "unalias", "unset", "until", "wait", "while", NULL,
+	".", ":", "!", "{", "}", "alias", "bg", "break", "builtin", "caller", "case", "cd",
+	"chdir", "command", "compgen", "complete", "continue", "declare", "dirs", "disown", "do",
+	"done", "echo", "elif", "else", "enable", "esac", "eval", "exec", "exit", "export",
+	"false", "fc", "fg", "fi", "for", "function", "getopts", "hash", "help", "history", "if",
+	"in", "jobs", "kill", "let", "local", "login", "logout", "mapfile", "newgrp", "popd",
+	"printf", "pushd", "pwd", "read", "readarray", "readonly", "return", "select", "set",
+	"shift", "shopt", "source", "suspend", "test", "then", "time", "times", "trap", "true",
+	"type", "typeset", "ulimit", "umask", "unalias", "unset", "until", "wait", "while", NULL,
 };
 
 static bool plain_char(char c)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # dispatch.sh [N] - Norc's dispatch throughput end to end, beside the fork+exec floor measured
-# in the same run: N schedules (default 1000) of a CommandTask `true`, all due at the same
+# in the same run: N schedules (default 1000) of a CommandTask `/usr/bin/true` (the program
+# xargs runs; NORC_BENCH_COMMAND changes it), all due at the same
 # second, go scheduler -> DBQueue -> one norc_executor -c 2 (logs on); the wall time from
 # the nominal fire time to the last instance's end, against `xargs -P2 -n1 true` over N.
 # SQLite by default; NORC_BENCH_MARIADB_ENV=<env file of tests/integration/mariadb-tmp.sh>
@@ -27,7 +28,7 @@ f() { awk -v v="$1" -v d="$2" -v p="$3" 'BEGIN { printf "%.*f", p, v / d }'; } #
 cat <<T
 | dispatch ($backend, $(machine), work dir on $(stat -f -c %T "$W")) | value | target |
 | --- | --- | --- |
-| $N \`true\` instances, all due at one second: scheduler -> queue -> norc_executor -c 2, logs on: nominal time to last end | $(f "$wall_us" 1000000 2) s ($(f "$wall_us" $((N * 1000)) 3) ms each; first start to last end $(f "$span_us" 1000000 2) s) | |
+| $N CommandTask \`${NORC_BENCH_COMMAND:-/usr/bin/true}\` instances, all due at one second: scheduler -> queue -> norc_executor -c 2, logs on: nominal time to last end | $(f "$wall_us" 1000000 2) s ($(f "$wall_us" $((N * 1000)) 3) ms each; first start to last end $(f "$span_us" 1000000 2) s) | |
 | $N \`true\` with \`xargs -P2 -n1 true\` | $(f "$xargs_us" 1000000 2) s ($(f "$xargs_us" $((N * 1000)) 3) ms each) | |
 | ratio norc / xargs | $(f "$wall_us" "$xargs_us" 2) | 1.15 (SQLite), 1.5 (MariaDB) |
 | process start - nominal fire time over the burst: p50 / p95 / p99 / max | $lag | (bound by the burst: N starts at 2 at a time) |

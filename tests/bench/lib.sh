@@ -15,7 +15,8 @@ bench_cleanup() {
   rm -rf "$W"
 }
 
-# bench_init NAME: W (the directory), backend, db, sql, NORC_CONFIG; queue Q, task T (`true`).
+# bench_init NAME: W (the directory), backend, db, sql, NORC_CONFIG; queue Q, task T
+# (`/usr/bin/true`, or NORC_BENCH_COMMAND).
 bench_init() {
   W=$(mktemp -d "${NORC_BENCH_DIR:-/tmp}/norc-$1.XXXXXX")
   if [ -n "${NORC_BENCH_MARIADB_ENV:-}" ]; then
@@ -30,7 +31,8 @@ bench_init() {
   export NORC_CONFIG=$W/n.conf
   "$B/norc" init >/dev/null
   "$B/norc" queue add Q >/dev/null
-  "$B/norc" task add T --command true >/dev/null
+  # the program xargs runs; a bare `true` would be the shell's builtin (`sh -c true`)
+  "$B/norc" task add T --command "${NORC_BENCH_COMMAND:-/usr/bin/true}" >/dev/null
 }
 
 sql() {

@@ -35,6 +35,19 @@ grep -q '^Success!$' "$WORK/log/$log" && grep -q 'Executing command...' "$WORK/l
 log=$(sql "SELECT log_path FROM instances WHERE id = $id_missing")
 grep -q 'Invalid command: exit 127' "$WORK/log/$log" && ok "exit 127 explained in the log" || bad "no invalid-command line"
 
+# Plain-word commands are exec'd without a shell (decision 26): what the shell would do.
+mkdir -p "$WORK/bin"
+printf '#!/nonexistent/interpreter\n' >"$WORK/bin/badint" && chmod 755 "$WORK/bin/badint"
+norc task add BadInterp --command "$WORK/bin/badint" >/dev/null
+norc task add Pwd --command 'printenv PWD' >/dev/null
+id_bad=$(norc --json run BadInterp --queue Q | sed 's/[^0-9]//g')
+id_pwd=$(norc --json run Pwd --queue Q | sed 's/[^0-9]//g')
+wait_for 10 "SELECT COUNT(*) FROM instances WHERE id IN ($id_bad, $id_pwd) AND status >= 7" 2 && ok "direct-exec instances ended" || bad "direct-exec instances did not end"
+[ "$(status_of "$id_bad")" = 13 ] && [ "$(sql "SELECT exit_code FROM instances WHERE id = $id_bad")" = 127 ] && ok "a script whose interpreter is missing is FAILURE, exit 127 (as under sh)" || bad "bad interpreter: status $(status_of "$id_bad")"
+grep -q "badint: No such file or directory" "$WORK/log/$(sql "SELECT log_path FROM instances WHERE id = $id_bad")" && ok "the exec failure is in the task's log" || bad "no exec failure line"
+[ "$(sql "SELECT COUNT(*) FROM daemons WHERE kind = 'executor' AND status = 2")" = 1 ] && ok "the executor is not suspended by a task's bad file" || bad "executor status changed"
+[ "$(status_of "$id_pwd")" = 7 ] && grep -qx "$(cd "$WORK/tmp" && pwd)" "$WORK/log/$(sql "SELECT log_path FROM instances WHERE id = $id_pwd")" && ok "PWD is the task's directory" || bad "PWD: $(cat "$WORK/log/$(sql "SELECT log_path FROM instances WHERE id = $id_pwd")")"
+
 # The original's scheduler tests.
 norc task add Burst --command true >/dev/null
 norc schedule add Burst --queue Q --period 0 --reps 5 >/dev/null
