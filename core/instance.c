@@ -91,7 +91,8 @@ int norc_instance_load(struct norc_db *db, int64_t id, struct norc_run_info *out
 	struct norc_stmt *st;
 	int rc = norc_db_query_row(db,
 				   "SELECT i.id, t.id, COALESCE(i.fire_time, 0), t.name, t.type, "
-				   "t.params, COALESCE(i.log_path, ''), t.timeout, t.nice, i.attempt "
+				   "t.params, COALESCE(i.log_path, ''), t.timeout, t.nice, i.attempt, "
+				   "t.overlap "
 				   "FROM instances i JOIN tasks t ON t.id = i.task_id WHERE i.id = ?",
 				   id, &st);
 	if (rc != NORC_OK)
@@ -107,6 +108,7 @@ int norc_instance_load(struct norc_db *db, int64_t id, struct norc_run_info *out
 		out->timeout_s = (int)norc_stmt_column_int64(st, 7);
 		out->nice = (int)norc_stmt_column_int64(st, 8);
 		out->attempt = (int)norc_stmt_column_int64(st, 9);
+		out->may_hold = norc_stmt_column_int64(st, 10) == 2;
 	}
 	norc_stmt_finalize(st);
 	return rc;
@@ -180,6 +182,55 @@ static int lock_task(struct norc_db *db, int64_t task_id)
 	return rc == NORC_ENOTFOUND ? NORC_OK : rc;
 }
 
+/* The task's oldest run that is not final and not held (index instances_task), or
+ * NORC_ENOTFOUND. */
+static int active_run(struct norc_db *db, int64_t task_id, int64_t *active)
+{
+	return norc_db_query_int64(db, "SELECT id FROM instances WHERE task_id = ? AND ended IS "
+				   "NULL AND status < ? AND (retry_at IS NULL OR retry_at <> ?) ORDER "
+				   "BY id LIMIT 1", active, 3, task_id, (int64_t)NORC_ST_SUCCESS,
+				   (int64_t)NORC_INSTANCE_HELD);
+}
+
+int norc_instance_release_holds(struct norc_db *db, int *released)
+{
+	*released = 0;
+	int64_t held[64][2];
+	int n = 0;
+	struct norc_stmt *st;
+	int rc = norc_db_prepare(db, "SELECT id, task_id FROM instances WHERE retry_at = ? AND "
+				 "ended IS NULL ORDER BY id LIMIT 64", &st);
+	if (rc != NORC_OK)
+		return rc;
+	rc = norc_stmt_bind_int64(st, 1, (int64_t)NORC_INSTANCE_HELD);
+	bool row = false;
+	while (rc == NORC_OK && n < 64 && (rc = norc_stmt_step(st, &row)) == NORC_OK && row) {
+		held[n][0] = norc_stmt_column_int64(st, 0);
+		held[n][1] = norc_stmt_column_int64(st, 1);
+		n++;
+	}
+	norc_stmt_finalize(st);
+	for (int i = 0; rc == NORC_OK && i < n; i++) {
+		int64_t active = 0, changed = 0;
+		rc = norc_db_begin_write(db);
+		if (rc == NORC_OK)
+			rc = lock_task(db, held[i][1]);
+		if (rc == NORC_OK)
+			rc = active_run(db, held[i][1], &active);
+		struct norc_arg a[] = {NORC_AI(norc_clock_now_us()), NORC_AI(held[i][0]),
+				       NORC_AI((int64_t)NORC_INSTANCE_HELD)};
+		if (rc == NORC_ENOTFOUND) /* nothing runs ahead of it any more: it may go */
+			rc = norc_model_exec(db, "UPDATE instances SET retry_at = ?, reason = NULL "
+					     "WHERE id = ? AND retry_at = ?", a, 3, &changed);
+		if (rc == NORC_OK)
+			rc = norc_db_commit(db);
+		else
+			norc_db_rollback(db);
+		*released += (int)changed;
+	}
+	return rc;
+}
+
 int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance_end *end,
 		      struct norc_instance_after *after)
 {
@@ -211,8 +262,8 @@ int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance
 			     "term_signal = ?, reason = ? WHERE id = ? AND status < ?", a, 7, &n);
 	if (rc == NORC_OK && n == 1 && retryable(end))
 		rc = create_retry(db, id, &after->retry_id);
-	if (rc == NORC_OK && n == 1 && !after->retry_id) { /* overlap "queue": the waiting run
-							      * may go now (not beside a retry) */
+	if (rc == NORC_OK && n == 1 && !after->retry_id && !end->cannot_hold) {
+		/* overlap "queue": the waiting run may go now (not beside a retry) */
 		int64_t held = 0, task_id = 0;
 		rc = norc_db_query_int64(db, "SELECT CASE WHEN t.overlap = 2 THEN t.id ELSE 0 END "
 					 "FROM instances i JOIN tasks t ON t.id = i.task_id WHERE "
@@ -261,10 +312,7 @@ int norc_instance_fire(struct norc_db *db, struct norc_queue_handle *q, int64_t 
 	if (overlap != 0) { /* index instances_task (task_id, ended) */
 		rc = lock_task(db, task_id);
 		if (rc == NORC_OK)
-			rc = norc_db_query_int64(db, "SELECT id FROM instances WHERE task_id = ? AND ended "
-					 "IS NULL AND status < ? AND (retry_at IS NULL OR retry_at "
-					 "<> ?) ORDER BY id LIMIT 1", &active, 3, task_id,
-					 (int64_t)NORC_ST_SUCCESS, (int64_t)NORC_INSTANCE_HELD);
+			rc = active_run(db, task_id, &active);
 		if (rc == NORC_OK && overlap == 2)
 			rc = norc_db_query_int64(db, "SELECT id FROM instances WHERE task_id = ? "
 						 "AND ended IS NULL AND retry_at = ? LIMIT 1", &held,

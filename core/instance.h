@@ -43,6 +43,7 @@ struct norc_run_info {
 	int64_t id, task_id, fire_time_us;
 	char *task_name, *task_type, *params_json, *log_path; /* log_path relative to log_dir */
 	int timeout_s, nice, attempt;
+	bool may_hold; /* its task's overlap policy is "queue": a later fire may wait for it */
 };
 int norc_instance_load(struct norc_db *db, int64_t id, struct norc_run_info *out);
 void norc_run_info_free(struct norc_run_info *ri);
@@ -53,7 +54,16 @@ struct norc_instance_end {
 	int status, exit_code, term_signal;
 	const char *reason;
 	bool lost; /* its executor died: retried like a failure */
+	/* true: its task's overlap policy was not "queue" when it started (run_info.may_hold),
+	 * so no held run waits for it and the end skips looking (one query less per instance).
+	 * A task switched to "queue" meanwhile is covered by norc_instance_release_holds. */
+	bool cannot_hold;
 };
+
+/* The sweep behind norc_instance_end's cannot_hold: make due (retry_at = now) every held run
+ * (overlap "queue") whose task has no active run left. Reads index instances_retry (usually
+ * no row); one short transaction per held run found. *released: how many. */
+int norc_instance_release_holds(struct norc_db *db, int *released);
 
 /* What recording an end led to. */
 struct norc_instance_after {

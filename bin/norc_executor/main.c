@@ -59,6 +59,7 @@ struct run {
 	int64_t deadline_us; /* monotonic; 0 = no timeout */
 	int64_t kill_at_us;  /* monotonic; SIGKILL after the grace period */
 	bool timed_out, interrupted;
+	bool may_hold; /* run_info.may_hold: a held run may wait for this one */
 	const char *why_interrupted; /* static text: "executor killed", "stop deadline passed" */
 };
 
@@ -67,6 +68,7 @@ struct pending_end {
 	int64_t instance_id;
 	int status, exit_code, term_signal;
 	char *reason; /* owned, may be NULL */
+	bool cannot_hold; /* norc_instance_end.cannot_hold */
 	int failures; /* attempts the database refused */
 };
 
@@ -105,7 +107,8 @@ static void announce_after(struct executor *ex, int64_t id, const struct norc_in
 static bool end_instance(struct executor *ex, const struct pending_end *e,
 			 struct norc_instance_after *after)
 {
-	struct norc_instance_end end = {e->status, e->exit_code, e->term_signal, e->reason, false};
+	struct norc_instance_end end = {e->status, e->exit_code, e->term_signal, e->reason, false,
+					e->cannot_hold};
 	return norc_instance_end(ex->db, e->instance_id, &end, after) == NORC_OK;
 }
 
@@ -114,9 +117,10 @@ static bool end_instance(struct executor *ex, const struct pending_end *e,
  * work (one transaction instead of two per instance), else at the next loop turn on their
  * own, and retried while the database does not take them. reason is borrowed (NULL: none). */
 static void queue_end(struct executor *ex, int64_t id, int status, int code, int sig,
-		      const char *reason)
+		      const char *reason, bool may_hold)
 {
-	struct pending_end e = {id, status, code, sig, reason ? norc_xstrdup(reason) : NULL, 0};
+	struct pending_end e = {id, status, code, sig, reason ? norc_xstrdup(reason) : NULL,
+				!may_hold, 0};
 	ex->pending = norc_xrealloc(ex->pending, (ex->npending + 1) * sizeof(*ex->pending));
 	ex->pending[ex->npending++] = e;
 }
@@ -250,7 +254,7 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 		snprintf(why, sizeof(why), "could not start: cannot load it: %s",
 			 norc_db_errmsg(ex->db));
 		NORC_ERROR("instance #%" PRId64 " %s; it is marked ERROR", id, why);
-		queue_end(ex, id, NORC_ST_ERROR, -1, 0, why);
+		queue_end(ex, id, NORC_ST_ERROR, -1, 0, why, true); /* not loaded: look */
 		record_ends(ex);
 		return;
 	}
@@ -301,7 +305,7 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 			if (norc_spawn(&req, &pid, err, sizeof(err)) == NORC_OK) {
 				*r = (struct run){
 					.used = true, .pid = pid, .log_fd = fd, .instance_id = id,
-					.label = label,
+					.label = label, .may_hold = ri.may_hold,
 					.deadline_us = ri.timeout_s
 							       ? norc_clock_mono_us() +
 									 ri.timeout_s * NORC_US_PER_SEC
@@ -327,7 +331,7 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 		}
 		char why[600];
 		snprintf(why, sizeof(why), "could not start: %s", err);
-		queue_end(ex, id, NORC_ST_ERROR, -1, 0, why);
+		queue_end(ex, id, NORC_ST_ERROR, -1, 0, why, ri.may_hold);
 		record_ends(ex); /* at once: recorded before the executor says SUSPENDED */
 		if (host_fault && ex->status == NORC_ST_RUNNING) {
 			NORC_ERROR("Executor suspended: this host cannot start instances (%s). Fix "
@@ -439,7 +443,8 @@ static void finish_run(struct executor *ex, struct run *r, int wstatus)
 	task_line(r->log_fd, "Task ended with status %s.", norc_status_name(status));
 	close(r->log_fd);
 	queue_end(ex, r->instance_id, status, code, sig,
-		  r->timed_out ? "timed out" : r->interrupted ? r->why_interrupted : NULL);
+		  r->timed_out ? "timed out" : r->interrupted ? r->why_interrupted : NULL,
+		  r->may_hold);
 	NORC_INFO("%s ended with status %s.", r->label, norc_status_name(status));
 	free(r->label);
 	*r = (struct run){0};

@@ -586,6 +586,17 @@ static void push_retries(struct scheduler *s)
 	s->retry_at = next;
 }
 
+/* Held runs whose end-of-blocker release was skipped (the task became "queue" while that
+ * run ran: instance.h, cannot_hold) go now; push_retries then pushes them. */
+static void release_holds(struct scheduler *s)
+{
+	int n = 0;
+	if (norc_instance_release_holds(s->db, &n) != NORC_OK)
+		NORC_WARN("held runs: %s; looking again at the next heartbeat", norc_db_errmsg(s->db));
+	else if (n)
+		NORC_INFO("Released %d held run(s) with nothing left running ahead of them.", n);
+}
+
 static void release_all(struct scheduler *s)
 {
 	struct norc_arg a[] = {NORC_AI(s->id)};
@@ -669,6 +680,7 @@ static int run_loop(struct scheduler *s, int sigfd)
 				return end;
 			if (s->status == NORC_ST_RUNNING) {
 				claim_cycle(s);
+				release_holds(s);
 				push_retries(s);
 			}
 			s->next_beat_us = norc_clock_mono_us() + s->cfg->heartbeat_s * NORC_US_PER_SEC;

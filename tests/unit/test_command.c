@@ -157,11 +157,9 @@ static char *join_words(char **argv)
 		n += strlen(*a) + 1;
 	char *s = calloc(1, n);
 	ck_assert_ptr_nonnull(s);
-	for (char **a = argv; *a; a++) {
-		if (a != argv)
-			strcat(s, " ");
-		strcat(s, *a);
-	}
+	size_t k = 0;
+	for (char **a = argv; *a; a++)
+		k += (size_t)snprintf(s + k, n - k, "%s%s", a == argv ? "" : " ", *a);
 	return s;
 }
 
@@ -420,24 +418,29 @@ static char direct_dir[64], direct_dir2[64];
 static void put_file(const char *dir, const char *name, const char *from, const char *text,
 		     mode_t mode)
 {
-	char path[256], cmd[600];
+	char path[256];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (from) {
-		snprintf(cmd, sizeof(cmd), "cp %s %s", from, path);
-		ck_assert_int_eq(system(cmd), 0);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	if (from) { /* a copy of a real binary */
+		FILE *in = fopen(from, "r");
+		ck_assert_ptr_nonnull(in);
+		char buf[8192];
+		size_t n;
+		while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+			ck_assert_uint_eq(fwrite(buf, 1, n, f), n);
+		fclose(in);
 	} else {
-		FILE *f = fopen(path, "w");
-		ck_assert_ptr_nonnull(f);
 		fputs(text, f);
-		fclose(f);
 	}
+	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_int_eq(chmod(path, mode), 0);
 }
 
 static void direct_setup(void)
 {
-	strcpy(direct_dir, "/tmp/norc-direct.XXXXXX");
-	strcpy(direct_dir2, "/tmp/norc-direct2.XXXXXX");
+	snprintf(direct_dir, sizeof(direct_dir), "/tmp/norc-direct.XXXXXX");
+	snprintf(direct_dir2, sizeof(direct_dir2), "/tmp/norc-direct2.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(direct_dir));
 	ck_assert_ptr_nonnull(mkdtemp(direct_dir2));
 	put_file(direct_dir, "prog", "/bin/true", NULL, 0755);
@@ -452,12 +455,23 @@ static void direct_setup(void)
 	setenv("PATH", path, 1);
 }
 
+static void remove_dir(const char *dir)
+{
+	static const char *const names[] = {"prog", "echo", "script", "noshebang", "twice",
+					    "noexec", NULL};
+	char path[256];
+	for (int i = 0; names[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path); /* not every name is in both folders */
+	}
+	if (rmdir(dir) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
 static void direct_teardown(void)
 {
-	char cmd[200];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", direct_dir, direct_dir2);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", direct_dir);
+	remove_dir(direct_dir);
+	remove_dir(direct_dir2);
 }
 
 static const struct {

@@ -1200,6 +1200,53 @@ static struct norc_queue_handle *fake_open(void *ctx, int64_t id)
 }
 static void fake_rang(void *ctx, int64_t qid, int64_t iid) { (void)ctx, (void)qid, (void)iid; }
 
+/* Overlap "queue": the blocker's end releases the held run, unless its task could not hold
+ * one when it started (cannot_hold); then the scheduler's sweep does, and only once nothing
+ * runs ahead of it. */
+START_TEST(held_release)
+{
+	char err[512], sql[256];
+	int from, released = -1;
+	ck_assert_int_eq(norc_schema_migrate(db, &from, err, sizeof(err)), NORC_OK);
+	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO queues (name, type, params, added) VALUES "
+				      "('Q', 'DBQueue', '{}', 1)"), NORC_OK);
+	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO tasks (name, type, params, overlap, added) "
+				      "VALUES ('T', 'CommandTask', '{}', 2, 1)"), NORC_OK);
+	snprintf(sql, sizeof(sql), "INSERT INTO instances (task_id, queue_id, status, enqueued, "
+		 "retry_at) VALUES (1, 1, 2, 1, NULL), (1, 1, 1, 1, %lld), (1, 1, 2, 1, NULL), "
+		 "(1, 1, 1, 1, %lld)", (long long)NORC_INSTANCE_HELD, (long long)NORC_INSTANCE_HELD);
+	ck_assert_int_eq(norc_db_exec(db, sql), NORC_OK);
+	/* #1 and #3 run, #2 and #4 wait: the sweep leaves them */
+	ck_assert_int_eq(norc_instance_release_holds(db, &released), NORC_OK);
+	ck_assert_int_eq(released, 0);
+	/* #3 ends and looks: #2 (the oldest held) may go */
+	struct norc_instance_end ok = {NORC_ST_SUCCESS, 0, 0, NULL, false, false};
+	struct norc_instance_after after;
+	ck_assert_int_eq(norc_instance_end(db, 3, &ok, &after), NORC_OK);
+	ck_assert_int_eq(after.released_id, 2);
+	/* #1 ends without looking (its task was not "queue" when it started): #4 stays held */
+	struct norc_instance_end blind = {NORC_ST_SUCCESS, 0, 0, NULL, false, true};
+	ck_assert_int_eq(norc_instance_end(db, 1, &blind, &after), NORC_OK);
+	ck_assert_int_eq(after.released_id, 0);
+	int64_t v;
+	ck_assert_int_eq(norc_db_query_int64(db, "SELECT COUNT(*) FROM instances WHERE retry_at = ?",
+					     &v, 1, (int64_t)NORC_INSTANCE_HELD), NORC_OK);
+	ck_assert_int_eq(v, 1);
+	/* #2 is due now (not running): it counts as active, so #4 still waits */
+	ck_assert_int_eq(norc_instance_release_holds(db, &released), NORC_OK);
+	ck_assert_int_eq(released, 0);
+	/* once #2 has ended too, the sweep releases #4, once */
+	ck_assert_int_eq(norc_instance_end(db, 2, &blind, &after), NORC_OK);
+	ck_assert_int_eq(norc_instance_release_holds(db, &released), NORC_OK);
+	ck_assert_int_eq(released, 1);
+	ck_assert_int_eq(norc_db_query_int64(db, "SELECT retry_at FROM instances WHERE id = 4", &v,
+					     0), NORC_OK);
+	ck_assert(v > 0 && v < NORC_INSTANCE_HELD);
+	ck_assert_int_eq(norc_instance_release_holds(db, &released), NORC_OK);
+	ck_assert_int_eq(released, 0);
+}
+END_TEST
+
 START_TEST(instance_retries)
 {
 	char err[512];
@@ -1219,7 +1266,7 @@ START_TEST(instance_retries)
 	ck_assert_int_eq(norc_instance_retry_delay(40, 10, 3600), 3600);
 	ck_assert_int_eq(norc_instance_retry_delay(1, 0, 3600), 0);
 
-	struct norc_instance_end fail = {NORC_ST_FAILURE, 3, 0, NULL, false};
+	struct norc_instance_end fail = {NORC_ST_FAILURE, 3, 0, NULL, false, false};
 	int64_t t0 = norc_clock_now_us();
 	struct norc_instance_after after;
 	ck_assert_int_eq(norc_instance_end(db, 1, &fail, &after), NORC_OK);
@@ -1233,7 +1280,7 @@ START_TEST(instance_retries)
 					     0), NORC_OK);
 	ck_assert(v >= t0 + 10 * NORC_US_PER_SEC && v <= norc_clock_now_us() + 10 * NORC_US_PER_SEC);
 	/* a final status is never overwritten, and no second retry comes of it */
-	struct norc_instance_end ok = {NORC_ST_SUCCESS, 0, 0, NULL, false};
+	struct norc_instance_end ok = {NORC_ST_SUCCESS, 0, 0, NULL, false, false};
 	ck_assert_int_eq(norc_instance_end(db, 1, &ok, &after), NORC_OK);
 	ck_assert(!after.recorded);
 	ck_assert_int_eq(after.retry_id, 0);
@@ -1262,7 +1309,7 @@ START_TEST(instance_retries)
 
 	/* attempt 2 lost (its executor died): attempt 3 is the last one the task allows */
 	ck_assert_int_eq(norc_db_exec(db, "UPDATE instances SET status = 2 WHERE id = 2"), NORC_OK);
-	struct norc_instance_end lost = {NORC_ST_ERROR, -1, 0, "executor lost", true};
+	struct norc_instance_end lost = {NORC_ST_ERROR, -1, 0, "executor lost", true, false};
 	ck_assert_int_eq(norc_instance_end(db, 2, &lost, &after), NORC_OK);
 	ck_assert_int_eq(after.retry_id, 3);
 	ck_assert_int_eq(norc_db_query_int64(db, "SELECT COUNT(*) FROM instances WHERE id = 2 AND "
@@ -1275,7 +1322,8 @@ START_TEST(instance_retries)
 	/* an ERROR that is not a loss (could not start) is not retried */
 	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO instances (task_id, queue_id, status, "
 				      "enqueued) VALUES (1, 1, 2, 1)"), NORC_OK);
-	struct norc_instance_end err_end = {NORC_ST_ERROR, -1, 0, "could not start: x", false};
+	struct norc_instance_end err_end = {NORC_ST_ERROR, -1, 0, "could not start: x", false,
+					    false};
 	ck_assert_int_eq(norc_instance_end(db, 4, &err_end, &after), NORC_OK);
 	ck_assert(after.recorded);
 	ck_assert_int_eq(after.retry_id, 0);
@@ -1311,6 +1359,7 @@ int main(void)
 	tcase_add_loop_test(tc, lock_clauses, 0, (int)NELEM(clause_cases));
 	tcase_add_test(tc, ddl_table_exists);
 	tcase_add_test(tc, instance_retries);
+	tcase_add_test(tc, held_release);
 	suite_add_tcase(s, tc);
 
 	if (on_mariadb()) {
