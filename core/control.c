@@ -107,9 +107,10 @@ int norc_control_take(struct norc_db *db, int64_t id, int request)
 			       a, 2, NULL);
 }
 
-int norc_control_handle(struct norc_db *db, const char *kind, int64_t id, int heartbeat_timeout_s,
-			char *err, size_t errlen)
+int norc_control_handle(struct norc_db *db, const struct norc_config *cfg, const char *kind,
+			int64_t id, char *err, size_t errlen)
 {
+	int heartbeat_timeout_s = cfg->heartbeat_timeout_s;
 	int status, pending;
 	int64_t hb;
 	int rc = read_daemon(db, kind, id, &status, &pending, &hb, err, errlen);
@@ -131,12 +132,17 @@ int norc_control_handle(struct norc_db *db, const char *kind, int64_t id, int he
 				     "request = NULL WHERE id = ? AND status = ?", a, 4, &n);
 	/* dead but not yet found dead by a live daemon: do the reaper's work now, or its
 	 * instances and schedules would stay with a daemon nobody looks at any more */
+	struct norc_job_notes notes = {0};
 	if (rc == NORC_OK && n == 1 && dead)
-		rc = norc_daemon_give_up_work(db, id, strcmp(kind, "executor") == 0, &lost);
+		rc = norc_daemon_give_up_work(db, id, strcmp(kind, "executor") == 0, &lost, &notes);
 	if (rc == NORC_OK)
 		rc = norc_db_commit(db);
 	else
 		norc_db_rollback(db);
+	if (rc == NORC_OK)
+		norc_job_notes_flush(cfg, &notes);
+	else
+		norc_job_notes_free(&notes);
 	if (rc != NORC_OK)
 		return norc_err_set(err, errlen, rc, "%s", norc_db_errmsg(db));
 	if (n != 1)

@@ -9,6 +9,7 @@
 #ifndef NORC_CONTROL_H
 #define NORC_CONTROL_H
 
+#include "config.h"
 #include "db.h"
 
 #include <stdbool.h>
@@ -26,9 +27,10 @@ int norc_control_request(struct norc_db *db, const char *kind, int64_t id, int r
 /* The daemon's side: clear the request it is about to act on (only if it is still that one). */
 int norc_control_take(struct norc_db *db, int64_t id, int request);
 /* Mark a dead or failed daemon HANDLED (acknowledged). Refused for a live daemon and for one
- * that ended normally. heartbeat_timeout_s decides "dead". */
-int norc_control_handle(struct norc_db *db, const char *kind, int64_t id, int heartbeat_timeout_s,
-			char *err, size_t errlen);
+ * that ended normally. cfg->heartbeat_timeout_s decides "dead"; job logs go under
+ * cfg->log_dir. */
+int norc_control_handle(struct norc_db *db, const struct norc_config *cfg, const char *kind,
+			int64_t id, char *err, size_t errlen);
 
 /* Acknowledge a failed instance (ERROR, FAILURE, TIMEDOUT, INTERRUPTED): it becomes HANDLED,
  * so it leaves the failed lists; its reason and exit code stay. Refused otherwise. */

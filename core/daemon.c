@@ -83,24 +83,28 @@ int norc_daemon_end(struct norc_db *db, int64_t id, int status)
 
 /* Inside a transaction: every RUNNING instance of dead executor id ends ERROR "executor
  * lost", and is retried when its task says so (instance.c). */
-static int lose_instances(struct norc_db *db, int64_t executor_id, int64_t *lost)
+static int lose_instances(struct norc_db *db, int64_t executor_id, int64_t *lost,
+			  struct norc_job_notes *notes)
 {
 	static const struct norc_col cols[] = {{"id", NORC_COL_INT}};
 	struct norc_arg a[] = {NORC_AI(executor_id), NORC_AI(NORC_ST_RUNNING)};
 	json_t *rows;
-	int rc = norc_model_query(db, "SELECT id FROM instances WHERE executor_id = ? AND ended IS "
-				  "NULL AND status = ?", a, 2, cols, 1, &rows);
+	int rc = norc_model_query(db, "SELECT id FROM instances i WHERE executor_id = ? AND ended "
+				  "IS NULL AND status = ? AND NOT EXISTS (SELECT 1 FROM instances n "
+				  "WHERE n.job_instance_id = i.id)", a, 2, cols, 1, &rows);
 	if (rc != NORC_OK)
 		return rc;
 	size_t i;
 	json_t *row;
 	json_array_foreach(rows, i, row) {
 		int64_t id = json_integer_value(json_object_get(row, "id"));
-		struct norc_instance_end end = {NORC_ST_ERROR, -1, 0, "executor lost", true, false};
+		struct norc_instance_end end = {NORC_ST_ERROR, -1, 0, "executor lost", true, false,
+						false};
 		struct norc_instance_after after;
 		rc = norc_instance_end(db, id, &end, &after);
 		if (rc != NORC_OK)
 			break;
+		norc_job_notes_move(notes, &after.notes);
 		*lost += after.recorded;
 		if (after.retry_id)
 			NORC_INFO("Instance #%" PRId64 " (executor lost) will be retried as instance "
@@ -110,11 +114,12 @@ static int lose_instances(struct norc_db *db, int64_t executor_id, int64_t *lost
 	return rc;
 }
 
-int norc_daemon_give_up_work(struct norc_db *db, int64_t id, bool executor, int64_t *lost)
+int norc_daemon_give_up_work(struct norc_db *db, int64_t id, bool executor, int64_t *lost,
+			      struct norc_job_notes *notes)
 {
 	*lost = 0;
 	if (executor)
-		return lose_instances(db, id, lost);
+		return lose_instances(db, id, lost, notes);
 	struct norc_arg f[] = {NORC_AI(id)};
 	return norc_model_exec(db, "UPDATE schedules SET lease_owner = NULL, lease_until = NULL "
 			       "WHERE lease_owner = ?", f, 1, NULL);
@@ -169,12 +174,17 @@ int norc_daemon_reap_dead(struct norc_db *db, int64_t self_id, const struct norc
 				       NORC_AI(NORC_ST_SUCCESS), NORC_AI(cutoff)};
 		rc = norc_model_exec(db, "UPDATE daemons SET status = ?, ended = ? WHERE id = ? AND "
 				     "status < ? AND heartbeat < ?", d, 5, &n);
+		struct norc_job_notes notes = {0};
 		if (rc == NORC_OK && n == 1)
-			rc = norc_daemon_give_up_work(db, id, executor, &lost);
+			rc = norc_daemon_give_up_work(db, id, executor, &lost, &notes);
 		if (rc == NORC_OK)
 			rc = norc_db_commit(db);
 		else
 			norc_db_rollback(db);
+		if (rc == NORC_OK)
+			norc_job_notes_flush(cfg, &notes);
+		else
+			norc_job_notes_free(&notes);
 		if (rc == NORC_OK && n == 1) {
 			NORC_WARN("%s #%" PRId64 " is dead (no heartbeat for %d s): marked ERROR%s",
 				  executor ? "executor" : "scheduler", id, timeout_s,

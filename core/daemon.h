@@ -9,6 +9,7 @@
 #define NORC_DAEMON_H
 
 #include "config.h"
+#include "job.h"
 #include "db.h"
 
 #include <stdbool.h>
@@ -45,8 +46,11 @@ int norc_daemon_reap_dead(struct norc_db *db, int64_t self_id, const struct norc
 			  bool beat_ok, struct norc_reaper *r, int64_t *lost_instances);
 /* Inside the caller's transaction: the work of dead daemon id goes to others: an executor's
  * RUNNING instances end ERROR "executor lost" (or are retried; *lost counts them), a
- * scheduler's schedules are released. Used by the reaper and by `--handle`. */
-int norc_daemon_give_up_work(struct norc_db *db, int64_t id, bool executor, int64_t *lost);
+ * scheduler's schedules are released. A job instance whose nodes run on is not lost with the
+ * executor that started it. What lost job nodes decided goes into notes (norc_job_notes_flush
+ * them after the commit). Used by the reaper and by `--handle`. */
+int norc_daemon_give_up_work(struct norc_db *db, int64_t id, bool executor, int64_t *lost,
+			      struct norc_job_notes *notes);
 /* Release schedules still claimed by schedulers that have ended (a release that failed at
  * their shutdown); a scheduler calls it at start. *released counts them. */
 int norc_daemon_release_orphans(struct norc_db *db, int64_t *released);

@@ -12,15 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Insert an instance row (CREATED) with its log path. Inside the caller's transaction. */
-struct new_instance {
-	int64_t task_id, schedule_id, fire_time_us, queue_id, previous_id, retry_at;
-	int attempt;
-	char *label; /* out, may be NULL: "<Instance #ID of TYPE NAME>" */
-	size_t labellen;
-};
-
-static int insert_instance(struct norc_db *db, struct new_instance *n, int64_t *id)
+int norc_instance_insert(struct norc_db *db, struct norc_new_instance *n, int64_t *id)
 {
 	struct norc_arg a[] = {
 		NORC_AI(n->task_id),
@@ -29,28 +21,38 @@ static int insert_instance(struct norc_db *db, struct new_instance *n, int64_t *
 		NORC_AI(n->queue_id),
 		NORC_AI(NORC_ST_CREATED),
 		NORC_AI(norc_clock_now_us()),
-		NORC_AI(n->attempt),
+		NORC_AI(n->attempt ? n->attempt : 1),
 		n->previous_id ? NORC_AI(n->previous_id) : NORC_AS(NULL),
 		n->retry_at ? NORC_AI(n->retry_at) : NORC_AS(NULL),
+		n->job_instance_id ? NORC_AI(n->job_instance_id) : NORC_AS(NULL),
+		n->job_node_id ? NORC_AI(n->job_node_id) : NORC_AS(NULL),
 	};
 	int rc = norc_model_exec(db,
 				 "INSERT INTO instances (task_id, schedule_id, fire_time, queue_id, "
-				 "status, enqueued, attempt, previous_id, retry_at) VALUES (?, ?, ?, ?, "
-				 "?, ?, ?, ?, ?)", a, 9, NULL);
+				 "status, enqueued, attempt, previous_id, retry_at, job_instance_id, "
+				 "job_node_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", a, 11, NULL);
 	if (rc != NORC_OK)
 		return rc;
 	*id = norc_db_last_insert_id(db);
 	/* tasks/<Type>/<name>/<name>-<id>, the original's layout */
-	struct norc_stmt *st;
+	struct norc_stmt *st = NULL;
 	char *path = NULL;
-	rc = norc_db_query_row(db, "SELECT type, name FROM tasks WHERE id = ?", n->task_id, &st);
-	if (rc == NORC_OK) {
-		path = norc_xasprintf("tasks/%s/%s/%s-%" PRId64, norc_stmt_column_text(st, 0),
-				      norc_stmt_column_text(st, 1), norc_stmt_column_text(st, 1), *id);
+	if (!n->log_prefix || n->label)
+		rc = norc_db_query_row(db, "SELECT type, name FROM tasks WHERE id = ?", n->task_id,
+				       &st);
+	if (rc == NORC_OK && st) {
+		if (!n->log_prefix)
+			path = norc_xasprintf("tasks/%s/%s/%s-%" PRId64, norc_stmt_column_text(st, 0),
+					      norc_stmt_column_text(st, 1),
+					      norc_stmt_column_text(st, 1), *id);
 		if (n->label)
 			snprintf(n->label, n->labellen, "<Instance #%" PRId64 " of %s %s>", *id,
 				 norc_stmt_column_text(st, 0), norc_stmt_column_text(st, 1));
 		norc_stmt_finalize(st);
+	}
+	if (rc == NORC_OK && !path)
+		path = norc_xasprintf("%s%" PRId64, n->log_prefix, *id);
+	if (rc == NORC_OK) {
 		struct norc_arg b[] = {NORC_AS(path), NORC_AI(*id)};
 		rc = norc_model_exec(db, "UPDATE instances SET log_path = ? WHERE id = ?", b, 2, NULL);
 	}
@@ -62,9 +64,9 @@ int norc_instance_enqueue(struct norc_db *db, struct norc_queue_handle *q, int64
 			  int64_t schedule_id, int64_t fire_time_us, int64_t *id, char *err,
 			  size_t errlen)
 {
-	struct new_instance n = {.task_id = task_id, .schedule_id = schedule_id,
+	struct norc_new_instance n = {.task_id = task_id, .schedule_id = schedule_id,
 				 .fire_time_us = fire_time_us, .queue_id = q->id, .attempt = 1};
-	int rc = insert_instance(db, &n, id);
+	int rc = norc_instance_insert(db, &n, id);
 	if (rc == NORC_EEXIST)
 		return norc_err_set(err, errlen, rc, "schedule #%" PRId64 " already fired for that "
 				    "time", schedule_id);
@@ -92,7 +94,7 @@ int norc_instance_load(struct norc_db *db, int64_t id, struct norc_run_info *out
 	int rc = norc_db_query_row(db,
 				   "SELECT i.id, t.id, COALESCE(i.fire_time, 0), t.name, t.type, "
 				   "t.params, COALESCE(i.log_path, ''), t.timeout, t.nice, i.attempt, "
-				   "t.overlap "
+				   "t.overlap, COALESCE(i.job_instance_id, 0) "
 				   "FROM instances i JOIN tasks t ON t.id = i.task_id WHERE i.id = ?",
 				   id, &st);
 	if (rc != NORC_OK)
@@ -109,6 +111,7 @@ int norc_instance_load(struct norc_db *db, int64_t id, struct norc_run_info *out
 		out->nice = (int)norc_stmt_column_int64(st, 8);
 		out->attempt = (int)norc_stmt_column_int64(st, 9);
 		out->may_hold = norc_stmt_column_int64(st, 10) == 2;
+		out->job_instance_id = norc_stmt_column_int64(st, 11);
 	}
 	norc_stmt_finalize(st);
 	return rc;
@@ -148,7 +151,7 @@ static int create_retry(struct norc_db *db, int64_t id, int64_t *retry_id)
 				   id, &st);
 	if (rc != NORC_OK)
 		return rc;
-	struct new_instance n = {
+	struct norc_new_instance n = {
 		.task_id = norc_stmt_column_int64(st, 0),
 		.schedule_id = norc_stmt_column_int64(st, 1),
 		.fire_time_us = norc_stmt_column_int64(st, 2),
@@ -166,7 +169,7 @@ static int create_retry(struct norc_db *db, int64_t id, int64_t *retry_id)
 	n.retry_at = norc_clock_now_us() + wait * NORC_US_PER_SEC;
 	if (n.retry_at == 0)
 		n.retry_at = 1;
-	return insert_instance(db, &n, retry_id);
+	return norc_instance_insert(db, &n, retry_id);
 }
 
 /* Serialize, per task, an overlap decision (fire) with the end that may release a held run:
@@ -259,7 +262,8 @@ int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance
 	};
 	rc = norc_model_exec(db,
 			     "UPDATE instances SET status = ?, ended = ?, exit_code = ?, "
-			     "term_signal = ?, reason = ? WHERE id = ? AND status < ?", a, 7, &n);
+			     "term_signal = ?, reason = COALESCE(?, reason), deadline = NULL, "
+			     "kill_status = NULL WHERE id = ? AND status < ?", a, 7, &n);
 	if (rc == NORC_OK && n == 1 && retryable(end))
 		rc = create_retry(db, id, &after->retry_id);
 	if (rc == NORC_OK && n == 1 && !after->retry_id && !end->cannot_hold) {
@@ -283,14 +287,25 @@ int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance
 		if (rc == NORC_OK)
 			after->released_id = held;
 	}
+	if (rc == NORC_OK && n == 1 && !end->not_in_job) {
+		int64_t job = 0;
+		rc = norc_db_query_int64(db, "SELECT COALESCE(job_instance_id, 0) FROM instances "
+					 "WHERE id = ?", &job, 1, id);
+		if (rc == NORC_OK && job)
+			rc = norc_job_node_ended(db, job, id, end->status, &after->notes);
+	}
+	if (rc == NORC_OK && after->retry_id)
+		after->notes.ring_schedulers = true;
 	if (own) {
 		if (rc == NORC_OK)
 			rc = norc_db_commit(db);
 		else
 			norc_db_rollback(db);
 	}
-	if (rc != NORC_OK)
+	if (rc != NORC_OK) {
+		norc_job_notes_free(&after->notes);
 		memset(after, 0, sizeof(*after));
+	}
 	else
 		after->recorded = n == 1;
 	return rc;
@@ -304,7 +319,7 @@ int norc_instance_fire(struct norc_db *db, struct norc_queue_handle *q, int64_t 
 	*outcome = NORC_FIRE_RUN;
 	note[0] = '\0';
 	label[0] = '\0';
-	struct new_instance n = {.task_id = task_id, .schedule_id = schedule_id,
+	struct norc_new_instance n = {.task_id = task_id, .schedule_id = schedule_id,
 				 .fire_time_us = fire_time_us, .queue_id = q->id, .attempt = 1,
 				 .label = label, .labellen = labellen};
 	int64_t active = 0, held = 0;
@@ -334,7 +349,7 @@ int norc_instance_fire(struct norc_db *db, struct norc_queue_handle *q, int64_t 
 		snprintf(note, notelen, "overlap: waits for instance #%" PRId64 " to end", active);
 	}
 	if (rc == NORC_OK)
-		rc = insert_instance(db, &n, id);
+		rc = norc_instance_insert(db, &n, id);
 	if (rc == NORC_OK && *outcome != NORC_FIRE_RUN) {
 		bool skip = *outcome == NORC_FIRE_SKIPPED;
 		struct norc_arg a[] = {NORC_AI(skip ? NORC_ST_SKIPPED : NORC_ST_CREATED),

@@ -6,10 +6,24 @@
 #define NORC_INSTANCE_H
 
 #include "db.h"
+#include "job.h"
 #include "queue.h"
 
 #include <stdbool.h>
 #include <stdint.h>
+
+/* A new instance row (CREATED). Zero fields are NULL (ids, retry_at) or the default. */
+struct norc_new_instance {
+	int64_t task_id, schedule_id, fire_time_us, queue_id, previous_id, retry_at;
+	int64_t job_instance_id, job_node_id; /* a job's node (job.c) */
+	int attempt;                          /* 0: 1 */
+	const char *log_prefix; /* its log is this + the id; NULL: tasks/TYPE/NAME/NAME- */
+	char *label;                          /* out, may be NULL: "<Instance #ID of TYPE NAME>" */
+	size_t labellen;
+};
+/* Inside the caller's transaction: insert it; *id gets its id. NORC_EEXIST when the
+ * (schedule, fire time, attempt) is taken. */
+int norc_instance_insert(struct norc_db *db, struct norc_new_instance *n, int64_t *id);
 
 /* Inside the caller's transaction: insert the instance (CREATED) of task_id for schedule_id
  * (0 = ad hoc) at the nominal fire_time_us, set its log path, and push it onto q.
@@ -44,6 +58,7 @@ struct norc_run_info {
 	char *task_name, *task_type, *params_json, *log_path; /* log_path relative to log_dir */
 	int timeout_s, nice, attempt;
 	bool may_hold; /* its task's overlap policy is "queue": a later fire may wait for it */
+	int64_t job_instance_id; /* a job's node: its job instance; 0: none */
 };
 int norc_instance_load(struct norc_db *db, int64_t id, struct norc_run_info *out);
 void norc_run_info_free(struct norc_run_info *ri);
@@ -58,6 +73,9 @@ struct norc_instance_end {
 	 * so no held run waits for it and the end skips looking (one query less per instance).
 	 * A task switched to "queue" meanwhile is covered by norc_instance_release_holds. */
 	bool cannot_hold;
+	/* true: it is known not to be a job's node (run_info.job_instance_id == 0), so the end
+	 * skips looking for its job (one query less). false: looked up. */
+	bool not_in_job;
 };
 
 /* The sweep behind norc_instance_end's cannot_hold: make due (retry_at = now) every held run
@@ -70,9 +88,13 @@ struct norc_instance_after {
 	bool recorded;       /* false: a final status was already there (never overwritten) */
 	int64_t retry_id;    /* the next attempt created, or 0 */
 	int64_t released_id; /* a held instance of the task (overlap "queue") now due, or 0 */
+	/* its job's decisions (job.h): lines for job logs and doorbells, to hand to
+	 * norc_job_notes_flush after the commit (or norc_job_notes_free) */
+	struct norc_job_notes notes;
 };
 
 /* Record the end of a RUNNING instance; a final status already recorded is never overwritten.
+ * A job's node end decides, in the same transaction, what of its job runs next (job.h).
  * When the end is retryable (FAILURE, TIMEDOUT or lost) and the task has attempts left, the
  * next attempt is created in the same transaction: CREATED, attempt+1, previous_id = id,
  * retry_at = now + retry_delay * 2^(attempt-1) capped at retry_max_delay; the scheduler pushes

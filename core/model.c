@@ -408,6 +408,36 @@ int norc_model_task_set(struct norc_db *db, int64_t id, const struct norc_task_d
 	return NORC_OK;
 }
 
+/* Inside task_rm's transaction, after the soft removal: NORC_EBUSY (err says which node and
+ * how to remove it; the transaction is rolled back) when task id is a node of a live job. */
+static int task_rm_node_check(struct norc_db *db, int64_t id, char *err, size_t errlen)
+{
+	struct norc_stmt *st;
+	int rc = norc_db_query_row(db,
+				   "SELECT n.name, j.name FROM job_nodes n JOIN tasks j ON j.id = "
+				   "n.job_id WHERE n.task_id = ? AND j.deleted = 0 ORDER BY n.id "
+				   "LIMIT 1", id, &st);
+	if (rc != NORC_OK)
+		return rc == NORC_ENOTFOUND ? NORC_OK : rc;
+	char *node = norc_xstrdup(norc_stmt_column_text(st, 0));
+	char *job = norc_xstrdup(norc_stmt_column_text(st, 1));
+	norc_stmt_finalize(st);
+	norc_db_rollback(db); /* which gives the task its name back */
+	char *task = NULL;
+	if (norc_db_query_row(db, "SELECT name FROM tasks WHERE id = ?", id, &st) == NORC_OK) {
+		task = norc_xstrdup(norc_stmt_column_text(st, 0));
+		norc_stmt_finalize(st);
+	}
+	if (!task)
+		task = norc_xasprintf("#%" PRId64, id);
+	norc_err_set(err, errlen, NORC_EBUSY, "task %s is node %s of job %s; remove the node "
+		     "first: norc job node %s %s --rm", task, node, job, job, node);
+	free(task);
+	free(node);
+	free(job);
+	return NORC_EBUSY;
+}
+
 int norc_model_task_rm(struct norc_db *db, int64_t id, bool force, char *err, size_t errlen)
 {
 	/* Remove first, then count (see norc_model_queue_rm). */
@@ -415,6 +445,8 @@ int norc_model_task_rm(struct norc_db *db, int64_t id, bool force, char *err, si
 	int rc = norc_db_begin_write(db);
 	if (rc == NORC_OK)
 		rc = soft_remove(db, "tasks", id);
+	if (rc == NORC_OK && (rc = task_rm_node_check(db, id, err, errlen)) == NORC_EBUSY)
+		return rc;
 	if (rc == NORC_OK)
 		rc = norc_db_query_int64(db,
 					 "SELECT COUNT(*) FROM schedules WHERE task_id = ? AND "

@@ -147,7 +147,9 @@ static int check_ops(const char *path, const struct norc_plugin *p, char *err, s
 		const struct norc_task_ops *o = p->ops;
 		NEED(size >= MIN_TASK_OPS, "complete norc_task_ops (struct_size too small)");
 		NEED(o->validate, "validate op");
-		if (p->flags & NORC_TASK_INCHILD)
+		if (p->flags & NORC_TASK_JOB)
+			NEED(p->abi_minor >= 3, "ABI 1.3 or newer (it sets NORC_TASK_JOB)");
+		else if (p->flags & NORC_TASK_INCHILD)
 			NEED(o->run_child, "run_child op (it sets NORC_TASK_INCHILD)");
 		else
 			NEED(o->prepare && o->plan_free, "prepare and plan_free ops (exec mode)");

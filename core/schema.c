@@ -55,6 +55,9 @@ static const char *const v1[] = {
 	" parent_id BIGINT NOT NULL REFERENCES job_nodes(id),"
 	" child_id BIGINT NOT NULL REFERENCES job_nodes(id),"
 	" UNIQUE (parent_id, child_id)){END}",
+	"CREATE INDEX IF NOT EXISTS job_deps_job ON job_deps (job_id)",
+	"CREATE INDEX IF NOT EXISTS job_deps_child ON job_deps (child_id)",
+	"CREATE INDEX IF NOT EXISTS job_nodes_task ON job_nodes (task_id)",
 
 	"CREATE TABLE IF NOT EXISTS queues ("
 	" id {PK},"
@@ -141,11 +144,14 @@ static const char *const v1[] = {
 	" reason VARCHAR(255) NULL," /* why it ended so, when the status alone does not say */
 	" log_path VARCHAR(1024) NULL,"
 	" revision_id BIGINT NULL REFERENCES revisions(id),"
+	" deadline BIGINT NULL,"    /* a running job instance: its timeout (job.c); NULL else */
+	" kill_status INTEGER NULL," /* a kill was asked: the status to end with (job.c) */
 	" UNIQUE (schedule_id, fire_time, attempt)){END}",
 	"CREATE INDEX IF NOT EXISTS instances_executor ON instances (executor_id, ended, status)",
 	"CREATE INDEX IF NOT EXISTS instances_task ON instances (task_id, ended)",
 	"CREATE INDEX IF NOT EXISTS instances_ended ON instances (ended)",
-	"CREATE INDEX IF NOT EXISTS instances_job ON instances (job_instance_id)",
+	"CREATE INDEX IF NOT EXISTS instances_job ON instances (job_instance_id, job_node_id)",
+	"CREATE INDEX IF NOT EXISTS instances_deadline ON instances (deadline)",
 	"CREATE INDEX IF NOT EXISTS instances_retry ON instances (retry_at)",
 
 	"CREATE TABLE IF NOT EXISTS dbqueue_items ("

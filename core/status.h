@@ -16,7 +16,9 @@ enum norc_status {
 	NORC_ST_SUCCESS = 7,
 	NORC_ST_ENDED = 8,
 	NORC_ST_KILLED = 9,
-	NORC_ST_SKIPPED = 10, /* ours: a fire or job node deliberately not run (final, not failed) */
+	NORC_ST_SKIPPED = 10, /* ours: a fire deliberately not run (overlap; final, not failed) */
+	NORC_ST_NOT_RUN = 11, /* ours: a job node that will not run: a node it needs failed, or
+			       * its job timed out or was killed (final, not failed itself) */
 	NORC_ST_HANDLED = 12,
 	NORC_ST_FAILURE = 13,
 	NORC_ST_ERROR = 14,

@@ -51,6 +51,27 @@ bool norc_cli_int(const char *s, long long min, long long max, long long *out);
 /* Parse an object id, "42" or "#42"; false on junk. */
 bool norc_cli_id(const char *s, long long *out);
 
+/* `task add` and `job add` (the adding lives in cmd_task.c): parse argv with the run
+ * settings (NORC_CLI_RUN_LONGOPTS, and 'n' --nice), 't' --type, 'c' --command, 'f'
+ * --fail-fast (fail_fast=true), 'p' --param, 'h' --help, whichever of them longopts offers;
+ * then check the name, validate the parameters through the type's plugin, insert the task and
+ * print "KIND NAME added (id N, type T)" or its JSON. Returns an exit code. */
+struct norc_cli_add {
+	const char *cmd;  /* "task add" */
+	const char *kind; /* "task": names it in messages */
+	const char *type; /* the default type */
+	const char *shortopts;
+	const struct option *longopts;
+	void (*help)(void);
+};
+int norc_cli_task_add(struct norc_cli *cli, const struct norc_cli_add *how, int argc, char **argv);
+#define NORC_CLI_RUN_LONGOPTS                                                                   \
+	{"timeout", required_argument, NULL, 'T'}, {"retries", required_argument, NULL, 'r'},  \
+		{"retry-delay", required_argument, NULL, 'D'},                                  \
+		{"retry-max-delay", required_argument, NULL, 'M'},                              \
+		{"description", required_argument, NULL, 'd'},                                  \
+		{"overlap", required_argument, NULL, 'O'}
+
 int norc_cmd_init(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_queue(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_task(struct norc_cli *cli, int argc, char **argv);
@@ -61,5 +82,6 @@ int norc_cmd_instance(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_plugins(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_config(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_cron(struct norc_cli *cli, int argc, char **argv);
+int norc_cmd_job(struct norc_cli *cli, int argc, char **argv);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * cmd_task.c - `norc task add|list|show|rm`.
+ * cmd_task.c - `norc task add|list|show|set|rm`, and the run settings and the adding of a task
+ * that `norc job add` shares (cli.h).
  */
 #include "clock.h"
 #include "cli.h"
@@ -34,7 +35,7 @@ static void add_help(void)
 	       "                        SKIPPED, queue runs it after (at most one waits)\n");
 }
 
-/* The run settings `task add` and `task set` share: true when c was one of them. */
+/* The run settings `task add`, `task set` and `job add` share: true when c was one of them. */
 static bool run_setting(int c, const char *cmd, struct norc_task_def *d, int *has, int *rc)
 {
 	int64_t secs = 0;
@@ -85,13 +86,72 @@ static bool run_setting(int c, const char *cmd, struct norc_task_def *d, int *ha
 	return false;
 }
 
-#define RUN_SETTING_OPTS                                                                        \
-	{"timeout", required_argument, NULL, 'T'}, {"nice", required_argument, NULL, 'n'},     \
-		{"retries", required_argument, NULL, 'r'},                                      \
-		{"retry-delay", required_argument, NULL, 'D'},                                  \
-		{"retry-max-delay", required_argument, NULL, 'M'},                              \
-		{"description", required_argument, NULL, 'd'},                                  \
-		{"overlap", required_argument, NULL, 'O'}
+#define RUN_SETTING_OPTS NORC_CLI_RUN_LONGOPTS, {"nice", required_argument, NULL, 'n'}
+
+/* Check d's name, validate params through d->type's plugin, insert the task and print it. */
+static int add(struct norc_cli *cli, const char *cmd, const char *kind, struct norc_task_def *d,
+	       const struct norc_params *params)
+{
+	char err[512];
+	if (norc_model_check_name(kind, d->name, 128, err, sizeof(err)) != NORC_OK)
+		return norc_cli_usage_error(cmd, "%s", err);
+	if (norc_cli_db(cli, true) != NORC_OK || norc_cli_plugins(cli) != NORC_OK)
+		return NORC_EXIT_FAIL;
+	const struct norc_plugin_entry *p = norc_plugin_find(NORC_KIND_TASK, d->type);
+	if (!p)
+		return norc_cli_fail("%s '%s': no task plugin named '%s' is loaded; `norc plugins` "
+				     "lists them", kind, d->name, d->type);
+	const struct norc_task_ops *ops = p->desc->ops;
+	err[0] = '\0';
+	if (ops->validate(p->state, params, err, sizeof(err)) != NORC_OK)
+		return norc_cli_fail("%s '%s': %s", kind, d->name, *err ? err : "invalid parameters");
+	char *json = norc_params_to_json(params);
+	d->params_json = json;
+	int64_t id;
+	int rc = NORC_EXIT_OK;
+	if (norc_model_task_add(cli->db, d, &id, err, sizeof(err)) != NORC_OK)
+		rc = norc_cli_fail("%s", err);
+	else if (cli->json)
+		printf("{\"id\": %" PRId64 ", \"name\": \"%s\"}\n", id, d->name);
+	else
+		printf("%s %s added (id %" PRId64 ", type %s)\n", kind, d->name, id, d->type);
+	free(json);
+	return rc;
+}
+
+int norc_cli_task_add(struct norc_cli *cli, const struct norc_cli_add *how, int argc, char **argv)
+{
+	struct norc_task_def d = {.type = how->type, .description = ""};
+	struct norc_params *params = norc_params_new();
+	char err[512];
+	int c, rc = NORC_EXIT_OK, has = 0;
+	while (rc == NORC_EXIT_OK && (c = norc_cli_getopt(how->cmd, argc, argv, how->shortopts,
+							  how->longopts)) != -1) {
+		if (run_setting(c, how->cmd, &d, &has, &rc))
+			continue;
+		switch (c) {
+		case 't': d.type = optarg; break;
+		case 'c': norc_params_set(params, "command", optarg); break;
+		case 'f': norc_params_set(params, "fail_fast", "true"); break;
+		case 'p':
+			if (norc_params_set_kv(params, optarg, err, sizeof(err)) != NORC_OK)
+				rc = norc_cli_usage_error(how->cmd, "%s", err);
+			break;
+		case 'h':
+			how->help();
+			norc_params_free(params);
+			return NORC_EXIT_OK;
+		default: rc = NORC_EXIT_USAGE;
+		}
+	}
+	if (rc == NORC_EXIT_OK && optind + 1 != argc)
+		rc = norc_cli_usage_error(how->cmd, "give exactly one %s NAME", how->kind);
+	d.name = optind < argc ? argv[optind] : "";
+	if (rc == NORC_EXIT_OK)
+		rc = add(cli, how->cmd, how->kind, &d, params);
+	norc_params_free(params);
+	return rc;
+}
 
 static int task_add(struct norc_cli *cli, int argc, char **argv)
 {
@@ -101,60 +161,9 @@ static int task_add(struct norc_cli *cli, int argc, char **argv)
 					   {"param", required_argument, NULL, 'p'},
 					   {"help", no_argument, NULL, 'h'},
 					   {0}};
-	struct norc_task_def d = {.type = "CommandTask", .description = ""};
-	struct norc_params *params = norc_params_new();
-	char err[512];
-	int c, rc = NORC_EXIT_OK, has = 0;
-	while (rc == NORC_EXIT_OK &&
-	       (c = norc_cli_getopt("task add", argc, argv, "t:c:T:n:r:D:M:d:O:p:h", lo)) != -1) {
-		if (run_setting(c, "task add", &d, &has, &rc))
-			continue;
-		switch (c) {
-		case 't': d.type = optarg; break;
-		case 'c': norc_params_set(params, "command", optarg); break;
-		case 'p':
-			if (norc_params_set_kv(params, optarg, err, sizeof(err)) != NORC_OK)
-				rc = norc_cli_usage_error("task add", "%s", err);
-			break;
-		case 'h':
-			add_help();
-			norc_params_free(params);
-			return NORC_EXIT_OK;
-		default: rc = NORC_EXIT_USAGE;
-		}
-	}
-	if (rc == NORC_EXIT_OK && optind + 1 != argc)
-		rc = norc_cli_usage_error("task add", "give exactly one task NAME");
-	d.name = optind < argc ? argv[optind] : "";
-	if (rc == NORC_EXIT_OK && norc_model_check_name("task", d.name, 128, err, sizeof(err)))
-		rc = norc_cli_usage_error("task add", "%s", err);
-	if (rc == NORC_EXIT_OK && (norc_cli_db(cli, true) != NORC_OK ||
-				   norc_cli_plugins(cli) != NORC_OK))
-		rc = NORC_EXIT_FAIL;
-	const struct norc_plugin_entry *p = NULL;
-	if (rc == NORC_EXIT_OK && !(p = norc_plugin_find(NORC_KIND_TASK, d.type)))
-		rc = norc_cli_fail("task '%s': no task plugin named '%s' is loaded; `norc plugins` "
-				   "lists them", d.name, d.type);
-	if (rc == NORC_EXIT_OK) {
-		const struct norc_task_ops *ops = p->desc->ops;
-		err[0] = '\0';
-		if (ops->validate(p->state, params, err, sizeof(err)) != NORC_OK)
-			rc = norc_cli_fail("task '%s': %s", d.name, *err ? err : "invalid parameters");
-	}
-	if (rc == NORC_EXIT_OK) {
-		char *json = norc_params_to_json(params);
-		d.params_json = json;
-		int64_t id;
-		if (norc_model_task_add(cli->db, &d, &id, err, sizeof(err)) != NORC_OK)
-			rc = norc_cli_fail("%s", err);
-		else if (cli->json)
-			printf("{\"id\": %" PRId64 ", \"name\": \"%s\"}\n", id, d.name);
-		else
-			printf("task %s added (id %" PRId64 ", type %s)\n", d.name, id, d.type);
-		free(json);
-	}
-	norc_params_free(params);
-	return rc;
+	static const struct norc_cli_add how = {"task add", "task", "CommandTask",
+						"t:c:T:n:r:D:M:d:O:p:h", lo, add_help};
+	return norc_cli_task_add(cli, &how, argc, argv);
 }
 
 static int task_set(struct norc_cli *cli, int argc, char **argv)

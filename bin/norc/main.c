@@ -27,6 +27,7 @@ static const struct norc_cli_cmd commands[] = {
 	{"queue", norc_cmd_queue, "add, list and remove queues"},
 	{"task", norc_cmd_task, "add, list, show and remove tasks"},
 	{"schedule", norc_cmd_schedule, "add, change, show, list, pause and remove schedules"},
+	{"job", norc_cmd_job, "define jobs (DAGs of tasks) and retry their runs"},
 	{"cron", norc_cmd_cron, "preview a cron rule's fire times"},
 	{"up", norc_cmd_up, "run a single-host Norc in the foreground (scheduler + executors)"},
 	{"run", norc_cmd_run, "enqueue one instance of a task now"},

@@ -1,10 +1,12 @@
 /*
  * norc_control {executor|scheduler|host} ID|HOST ACTION [--force] [--wait [--timeout S]]
- * norc_control instance ID --handle
+ * norc_control instance ID --handle|--kill
  *
  * Steers daemons from any host through the shared database (the original's norc_control).
  * ACTION: --stop/-s, --kill/-k, --pause/-p, --resume/-u, --reload/-r (schedulers),
- * --handle (acknowledge a dead or failed daemon, or a failed instance). A pending request is not replaced unless
+ * --handle (acknowledge a dead or failed daemon, or a failed instance). An instance takes
+ * --kill too: a running instance is stopped (INTERRUPTED; a job instance stops its nodes and
+ * ends INTERRUPTED once they have). A pending request is not replaced unless
  * --force. With --wait it waits (polling, at most --timeout seconds, default 30) until the
  * daemon has acted. Exit 0 when every request was accepted (and, with --wait, carried out),
  * 1 when one was refused or timed out, 2 on bad usage.
@@ -14,6 +16,7 @@
 #include "control.h"
 #include "db.h"
 #include "doorbell.h"
+#include "job.h"
 #include "mem.h"
 #include "model.h"
 #include "schema.h"
@@ -31,7 +34,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: norc_control {executor|scheduler|host} ID|HOST ACTION [-f] [-w [--timeout S]]\n"
 		"                    [-C FILE]\n"
-		"       norc_control instance ID --handle\n\n"
+		"       norc_control instance ID --handle|--kill\n\n"
 		"ACTION is one of:\n"
 		"  -s, --stop     stop: an executor finishes its running instances first (ENDED)\n"
 		"  -k, --kill     kill: running instances are interrupted (KILLED)\n"
@@ -42,6 +45,8 @@ static void usage(FILE *out)
 		"                 (HANDLED)\n"
 		"  -f, --force    replace a pending request\n"
 		"  -w, --wait     wait until the daemon has acted (--timeout S, default 30)\n"
+		"`instance ID --kill` stops a running instance (INTERRUPTED): its executor kills\n"
+		"its process group within a second; a job instance stops all its nodes.\n"
 		"`host HOST` sends the action to every running daemon on HOST. The kinds may be\n"
 		"shortened to e, s, h and i.\n"
 		"Exit codes: 0 done, 1 refused or timed out, 2 usage.\n");
@@ -147,8 +152,9 @@ int main(int argc, char **argv)
 			"instance\n", kind);
 		return 2;
 	}
-	if (instance && !handle) {
-		fprintf(stderr, "norc_control: error: an instance takes only --handle (see --help)\n");
+	if (instance && !handle && request != NORC_REQ_KILL) {
+		fprintf(stderr, "norc_control: error: an instance takes only --handle or --kill (see "
+			"--help)\n");
 		return 2;
 	}
 	if (by_host && handle) {
@@ -188,9 +194,16 @@ int main(int argc, char **argv)
 
 	if (instance) {
 		int ec = 0;
-		if (norc_control_handle_instance(db, one, err, sizeof(err)) == NORC_OK) {
+		struct norc_job_notes notes = {0};
+		if (!handle && norc_job_kill(db, one, NORC_ST_INTERRUPTED, "killed by norc_control",
+					     &notes, err, sizeof(err)) == NORC_OK) {
+			norc_job_notes_flush(cfg, &notes);
+			printf("Instance #%lld was asked to stop.\n", one);
+		} else if (handle &&
+			   norc_control_handle_instance(db, one, err, sizeof(err)) == NORC_OK) {
 			printf("The error state of instance #%lld was marked as handled.\n", one);
 		} else {
+			norc_job_notes_free(&notes);
 			fprintf(stderr, "norc_control: error: %s\n", err);
 			ec = 1;
 		}
@@ -234,7 +247,7 @@ int main(int argc, char **argv)
 		if (by_host && request == NORC_REQ_RELOAD && strcmp(k, "scheduler") != 0)
 			continue;
 		if (handle) {
-			rc = norc_control_handle(db, k, id, cfg->heartbeat_timeout_s, err, sizeof(err));
+			rc = norc_control_handle(db, cfg, k, id, err, sizeof(err));
 			if (rc == NORC_OK)
 				printf("The error state of %s #%" PRId64 " was marked as handled.\n", k,
 				       id);

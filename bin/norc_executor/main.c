@@ -60,7 +60,10 @@ struct run {
 	int64_t kill_at_us;  /* monotonic; SIGKILL after the grace period */
 	bool timed_out, interrupted;
 	bool may_hold; /* run_info.may_hold: a held run may wait for this one */
-	const char *why_interrupted; /* static text: "executor killed", "stop deadline passed" */
+	bool in_job;   /* a job's node */
+	const char *why_interrupted; /* static text: "executor killed", "stop deadline passed";
+				      * NULL with kill_status (the reason is in the database) */
+	int kill_status; /* asked to stop (norc_job_kill_requests): the status to record */
 };
 
 /* An instance end the database did not take yet (locked, down): retried every loop turn. */
@@ -69,6 +72,7 @@ struct pending_end {
 	int status, exit_code, term_signal;
 	char *reason; /* owned, may be NULL */
 	bool cannot_hold; /* norc_instance_end.cannot_hold */
+	bool not_in_job;  /* norc_instance_end.not_in_job */
 	int failures; /* attempts the database refused */
 };
 
@@ -91,7 +95,7 @@ struct executor {
 
 /* Announce what recording an end did: a retry it created, or a waiting run it released, is
  * rung to the schedulers on this host, which push it when its time comes. */
-static void announce_after(struct executor *ex, int64_t id, const struct norc_instance_after *after)
+static void announce_after(struct executor *ex, int64_t id, struct norc_instance_after *after)
 {
 	if (after->retry_id)
 		NORC_INFO("Instance #%" PRId64 " will be retried as instance #%" PRId64 ".", id,
@@ -101,6 +105,9 @@ static void announce_after(struct executor *ex, int64_t id, const struct norc_in
 			  after->released_id, id);
 	if (after->retry_id || after->released_id)
 		norc_doorbell_ring(ex->cfg, 0);
+	if (after->notes.ring_queue == ex->q->id)
+		ex->next_poll_us = 0; /* nodes of a job were queued here: take them now */
+	norc_job_notes_flush(ex->cfg, &after->notes); /* job logs, doorbells */
 }
 
 /* Record an end (in the caller's transaction, if any); true when the database took it. */
@@ -108,7 +115,7 @@ static bool end_instance(struct executor *ex, const struct pending_end *e,
 			 struct norc_instance_after *after)
 {
 	struct norc_instance_end end = {e->status, e->exit_code, e->term_signal, e->reason, false,
-					e->cannot_hold};
+					e->cannot_hold, e->not_in_job};
 	return norc_instance_end(ex->db, e->instance_id, &end, after) == NORC_OK;
 }
 
@@ -117,10 +124,10 @@ static bool end_instance(struct executor *ex, const struct pending_end *e,
  * work (one transaction instead of two per instance), else at the next loop turn on their
  * own, and retried while the database does not take them. reason is borrowed (NULL: none). */
 static void queue_end(struct executor *ex, int64_t id, int status, int code, int sig,
-		      const char *reason, bool may_hold)
+		      const char *reason, bool may_hold, bool in_job)
 {
 	struct pending_end e = {id, status, code, sig, reason ? norc_xstrdup(reason) : NULL,
-				!may_hold, 0};
+				!may_hold, !in_job, 0};
 	ex->pending = norc_xrealloc(ex->pending, (ex->npending + 1) * sizeof(*ex->pending));
 	ex->pending[ex->npending++] = e;
 }
@@ -159,8 +166,15 @@ static bool ends_in_tx(struct executor *ex, struct norc_instance_after *after)
 	return true;
 }
 
+/* The transaction with the kept ends in it was rolled back: what they decided is void. */
+static void ends_void(struct norc_instance_after *after, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		norc_job_notes_free(&after[i].notes);
+}
+
 /* After fill_slots' transaction committed with the kept ends in it. */
-static void ends_committed(struct executor *ex, const struct norc_instance_after *after)
+static void ends_committed(struct executor *ex, struct norc_instance_after *after)
 {
 	for (size_t i = 0; i < ex->npending; i++) {
 		announce_after(ex, ex->pending[i].instance_id, &after[i]);
@@ -238,6 +252,24 @@ static void free_strv(char **v)
 
 static void set_status(struct executor *ex, int status);
 
+/* A Job instance runs no process and holds no slot: its node instances are created and its
+ * roots queued (job.c), and it ends when its nodes have, on whichever host records the last
+ * end. false (err set) when it could not be started. */
+static bool start_job(struct executor *ex, const struct norc_run_info *ri, const char *label,
+		      char *err, size_t errlen)
+{
+	struct norc_job_started st;
+	struct norc_job_notes notes = {0};
+	if (norc_job_start(ex->db, ri->id, ri->timeout_s, &st, &notes, err, errlen) != NORC_OK)
+		return false;
+	NORC_INFO("Started %s: %d node(s), %d queued%s.", label, st.nodes, st.pushed,
+		  st.ended ? "; it ended at once" : "");
+	if (st.pushed && st.queue_id == ex->q->id)
+		ex->next_poll_us = 0;
+	norc_job_notes_flush(ex->cfg, &notes);
+	return true;
+}
+
 /* Start instance id in slot r. On failure the instance is finished ERROR with the reason; a
  * failure of this host rather than of the task (its log cannot be written, its task type is
  * not installed here, no process can be made) also suspends the executor: the next instance
@@ -254,7 +286,7 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 		snprintf(why, sizeof(why), "could not start: cannot load it: %s",
 			 norc_db_errmsg(ex->db));
 		NORC_ERROR("instance #%" PRId64 " %s; it is marked ERROR", id, why);
-		queue_end(ex, id, NORC_ST_ERROR, -1, 0, why, true); /* not loaded: look */
+		queue_end(ex, id, NORC_ST_ERROR, -1, 0, why, true, true); /* not loaded: look */
 		record_ends(ex);
 		return;
 	}
@@ -283,7 +315,10 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 		};
 		if (fd >= 0)
 			task_line(fd, "Starting %s.", label);
-		if (p->desc->flags & NORC_TASK_INCHILD) {
+		if (p->desc->flags & NORC_TASK_JOB) {
+			if (start_job(ex, &ri, label, err, sizeof(err)))
+				err[0] = '\0';
+		} else if (p->desc->flags & NORC_TASK_INCHILD) {
 			snprintf(err, sizeof(err), "in-child task plugins are not supported yet");
 		} else if (ops->prepare(p->state, &ctx, &plan, err, sizeof(err)) == NORC_OK) {
 			planned = true;
@@ -306,6 +341,7 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 				*r = (struct run){
 					.used = true, .pid = pid, .log_fd = fd, .instance_id = id,
 					.label = label, .may_hold = ri.may_hold,
+					.in_job = ri.job_instance_id != 0,
 					.deadline_us = ri.timeout_s
 							       ? norc_clock_mono_us() +
 									 ri.timeout_s * NORC_US_PER_SEC
@@ -331,7 +367,7 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 		}
 		char why[600];
 		snprintf(why, sizeof(why), "could not start: %s", err);
-		queue_end(ex, id, NORC_ST_ERROR, -1, 0, why, ri.may_hold);
+		queue_end(ex, id, NORC_ST_ERROR, -1, 0, why, ri.may_hold, ri.job_instance_id != 0);
 		record_ends(ex); /* at once: recorded before the executor says SUSPENDED */
 		if (host_fault && ex->status == NORC_ST_RUNNING) {
 			NORC_ERROR("Executor suspended: this host cannot start instances (%s). Fix "
@@ -367,6 +403,7 @@ static bool fill_slots(struct executor *ex)
 			nends ? norc_xcalloc(nends, sizeof(*after)) : NULL;
 		if (nends && !ends_in_tx(ex, after)) {
 			norc_db_rollback(ex->db);
+			ends_void(after, nends);
 			free(after);
 			record_ends(ex); /* alone, so that a bad one does not stop the queue */
 			with_ends = false;
@@ -382,6 +419,8 @@ static bool fill_slots(struct executor *ex)
 			norc_db_rollback(ex->db);
 		if (nends && (rc == NORC_OK || rc == NORC_EAGAIN))
 			ends_committed(ex, after);
+		else
+			ends_void(after, nends);
 		free(after);
 		if (rc == NORC_EAGAIN)
 			break;
@@ -437,14 +476,14 @@ static void finish_run(struct executor *ex, struct run *r, int wstatus)
 	if (r->timed_out)
 		status = NORC_ST_TIMEDOUT;
 	else if (r->interrupted)
-		status = NORC_ST_INTERRUPTED;
+		status = r->kill_status ? r->kill_status : NORC_ST_INTERRUPTED;
 	/* nothing the task started may outlive it: kill what is left of its group */
 	norc_spawn_kill_group(r->pid, SIGKILL);
 	task_line(r->log_fd, "Task ended with status %s.", norc_status_name(status));
 	close(r->log_fd);
 	queue_end(ex, r->instance_id, status, code, sig,
 		  r->timed_out ? "timed out" : r->interrupted ? r->why_interrupted : NULL,
-		  r->may_hold);
+		  r->may_hold, r->in_job);
 	NORC_INFO("%s ended with status %s.", r->label, norc_status_name(status));
 	free(r->label);
 	*r = (struct run){0};
@@ -511,6 +550,34 @@ static void kill_all(struct executor *ex, const char *why)
 		task_line(r->log_fd, "Interrupt signal received!");
 		norc_spawn_kill_group(r->pid, SIGTERM);
 	}
+}
+
+/* Running instances of ours someone asked to stop (their job timed out or was stopped,
+ * `norc_control instance ID --kill`): SIGTERM to the group, SIGKILL after the grace; the end
+ * records the status asked for. One indexed query, only while something runs. */
+static void take_kill_requests(struct executor *ex)
+{
+	if (!ex->running)
+		return;
+	int64_t ids[64];
+	int st[64], n = 0;
+	if (norc_job_kill_requests(ex->db, ex->id, ids, st, 64, &n) != NORC_OK)
+		return; /* the next look gets them */
+	int64_t mono = norc_clock_mono_us();
+	for (int k = 0; k < n; k++)
+		for (int i = 0; i < ex->concurrency; i++) {
+			struct run *r = &ex->runs[i];
+			if (!r->used || r->instance_id != ids[k] || r->interrupted || r->timed_out)
+				continue;
+			r->interrupted = true;
+			r->why_interrupted = NULL;
+			r->kill_status = st[k];
+			r->kill_at_us = mono + ex->cfg->kill_grace_s * NORC_US_PER_SEC;
+			NORC_INFO("%s was asked to stop; sending SIGTERM to its process group.",
+				  r->label);
+			task_line(r->log_fd, "Stop requested (see the instance's reason).");
+			norc_spawn_kill_group(r->pid, SIGTERM);
+		}
 }
 
 static void set_status(struct executor *ex, int status)
@@ -622,12 +689,14 @@ static int run_loop(struct executor *ex)
 			norc_daemon_reap_dead(ex->db, ex->id, ex->cfg, hb == NORC_OK, &ex->reaper, &lost);
 			if (req)
 				handle_request(ex, req);
+			take_kill_requests(ex);
 			ex->next_request_us = mono + REQUEST_POLL_US;
 		} else if (mono >= ex->next_request_us) {
 			/* requests from other hosts arrive within a second: one primary-key read */
 			int req = 0;
 			if (norc_daemon_request(ex->db, ex->id, &req) == NORC_OK && req)
 				handle_request(ex, req);
+			take_kill_requests(ex);
 			ex->next_request_us = mono + REQUEST_POLL_US;
 		}
 		if (ex->status == NORC_ST_STOPPING && ex->stop_deadline_us && ex->running &&

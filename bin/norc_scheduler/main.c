@@ -21,6 +21,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "doorbell.h"
+#include "job.h"
 #include "db.h"
 #include "instance.h"
 #include "log.h"
@@ -72,6 +73,7 @@ struct scheduler {
 	struct norc_reaper reaper;
 	int64_t last_checkpoint_us; /* monotonic */
 	int bell;             /* doorbell (queue id 0), -1 when polling only */
+	int64_t job_deadline; /* wall clock: the earliest running job's timeout (0: none) */
 };
 
 /* ---- database ---- */
@@ -597,6 +599,22 @@ static void release_holds(struct scheduler *s)
 		NORC_INFO("Released %d held run(s) with nothing left running ahead of them.", n);
 }
 
+/* Stop the jobs whose timeout has passed (job.c); remember when the next one is. */
+static void expire_jobs(struct scheduler *s)
+{
+	int n = 0;
+	int64_t next = 0;
+	struct norc_job_notes notes = {0};
+	if (norc_job_expire(s->db, norc_clock_now_us(), &notes, &n, &next) != NORC_OK) {
+		NORC_WARN("job timeouts: %s; looking again in 1 s", norc_db_errmsg(s->db));
+		next = norc_clock_now_us() + NORC_US_PER_SEC;
+	}
+	if (n)
+		NORC_INFO("Stopped %d job instance(s) whose timeout passed.", n);
+	norc_job_notes_flush(s->cfg, &notes);
+	s->job_deadline = next;
+}
+
 static void release_all(struct scheduler *s)
 {
 	struct norc_arg a[] = {NORC_AI(s->id)};
@@ -682,6 +700,7 @@ static int run_loop(struct scheduler *s, int sigfd)
 				claim_cycle(s);
 				release_holds(s);
 				push_retries(s);
+				expire_jobs(s);
 			}
 			s->next_beat_us = norc_clock_mono_us() + s->cfg->heartbeat_s * NORC_US_PER_SEC;
 			s->next_request_us = norc_clock_mono_us() + NORC_US_PER_SEC;
@@ -702,6 +721,9 @@ static int run_loop(struct scheduler *s, int sigfd)
 		}
 		if (s->status == NORC_ST_RUNNING && s->retry_at && s->retry_at <= norc_clock_now_us())
 			push_retries(s);
+		if (s->status == NORC_ST_RUNNING && s->job_deadline &&
+		    s->job_deadline <= norc_clock_now_us())
+			expire_jobs(s);
 		if (s->claim_more && s->status == NORC_ST_RUNNING)
 			claim_cycle(s); /* many free schedules: go on claiming between fires */
 		int64_t wait = s->next_beat_us - norc_clock_mono_us();
@@ -717,6 +739,9 @@ static int run_loop(struct scheduler *s, int sigfd)
 		if (s->retry_at && s->status == NORC_ST_RUNNING &&
 		    s->retry_at - norc_clock_now_us() < wait)
 			wait = s->retry_at - norc_clock_now_us();
+		if (s->job_deadline && s->status == NORC_ST_RUNNING &&
+		    s->job_deadline - norc_clock_now_us() < wait)
+			wait = s->job_deadline - norc_clock_now_us();
 		if (wait < 0)
 			wait = 0;
 		struct timespec ts = {.tv_sec = wait / NORC_US_PER_SEC,

@@ -107,10 +107,13 @@ START_TEST(status_names)
 	ck_assert_str_eq(norc_status_name(7), "SUCCESS");
 	ck_assert_str_eq(norc_status_name(16), "INTERRUPTED");
 	ck_assert_str_eq(norc_status_name(10), "SKIPPED");
-	ck_assert_str_eq(norc_status_name(11), "UNKNOWN");
+	ck_assert_str_eq(norc_status_name(11), "NOT_RUN");
+	ck_assert_str_eq(norc_status_name(17), "UNKNOWN");
+	ck_assert_int_eq(norc_status_parse("not_run"), 11);
+	ck_assert(norc_status_is_final(NORC_ST_NOT_RUN) && !norc_status_is_failure(NORC_ST_NOT_RUN));
 	ck_assert_int_eq(norc_status_parse("failure"), 13);
 	ck_assert_int_eq(norc_status_parse("14"), 14);
-	ck_assert_int_eq(norc_status_parse("11"), -1);
+	ck_assert_int_eq(norc_status_parse("17"), -1);
 	ck_assert_int_eq(norc_status_parse("nope"), -1);
 	ck_assert(norc_status_is_final(NORC_ST_SUCCESS) && !norc_status_is_final(NORC_ST_PAUSING));
 	ck_assert(norc_status_is_failure(NORC_ST_ERROR) && !norc_status_is_failure(NORC_ST_HANDLED));

@@ -14,6 +14,10 @@
 #include <norc/plugin.h>
 
 #define NORC_TASK_INCHILD 0x1u /* run_child() in the forked child instead of prepare()+exec */
+/* ABI 1.3: the task is a graph of other tasks (the Job plugin): the core creates its node
+ * instances from the job_nodes/job_deps tables instead of starting a process, so only
+ * validate() is needed. prepare, run_child and plan_free are not called. */
+#define NORC_TASK_JOB 0x2u
 
 /* What a task run knows about itself. Borrowed for the duration of the call. */
 struct norc_task_ctx {
