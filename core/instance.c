@@ -94,8 +94,10 @@ int norc_instance_load(struct norc_db *db, int64_t id, struct norc_run_info *out
 	int rc = norc_db_query_row(db,
 				   "SELECT i.id, t.id, COALESCE(i.fire_time, 0), t.name, t.type, "
 				   "t.params, COALESCE(i.log_path, ''), t.timeout, t.nice, i.attempt, "
-				   "t.overlap, COALESCE(i.job_instance_id, 0) "
-				   "FROM instances i JOIN tasks t ON t.id = i.task_id WHERE i.id = ?",
+				   "t.overlap, COALESCE(i.job_instance_id, 0), j.log_path, n.name "
+				   "FROM instances i JOIN tasks t ON t.id = i.task_id LEFT JOIN "
+				   "instances j ON j.id = i.job_instance_id LEFT JOIN job_nodes n ON "
+				   "n.id = i.job_node_id WHERE i.id = ?",
 				   id, &st);
 	if (rc != NORC_OK)
 		return rc;
@@ -112,6 +114,10 @@ int norc_instance_load(struct norc_db *db, int64_t id, struct norc_run_info *out
 		out->attempt = (int)norc_stmt_column_int64(st, 9);
 		out->may_hold = norc_stmt_column_int64(st, 10) == 2;
 		out->job_instance_id = norc_stmt_column_int64(st, 11);
+		if (out->job_instance_id) {
+			out->job_log_path = norc_xstrdup(norc_stmt_column_text(st, 12));
+			out->node_name = norc_xstrdup(norc_stmt_column_text(st, 13));
+		}
 	}
 	norc_stmt_finalize(st);
 	return rc;
@@ -123,6 +129,8 @@ void norc_run_info_free(struct norc_run_info *ri)
 	free(ri->task_type);
 	free(ri->params_json);
 	free(ri->log_path);
+	free(ri->job_log_path);
+	free(ri->node_name);
 	memset(ri, 0, sizeof(*ri));
 }
 

@@ -59,6 +59,7 @@ struct norc_run_info {
 	int timeout_s, nice, attempt;
 	bool may_hold; /* its task's overlap policy is "queue": a later fire may wait for it */
 	int64_t job_instance_id; /* a job's node: its job instance; 0: none */
+	char *job_log_path, *node_name; /* with job_instance_id (may be NULL: a removed node) */
 };
 int norc_instance_load(struct norc_db *db, int64_t id, struct norc_run_info *out);
 void norc_run_info_free(struct norc_run_info *ri);

@@ -128,5 +128,8 @@ struct norc_instance_filter {
 };
 int norc_model_instance_list(struct norc_db *db, const struct norc_instance_filter *f, json_t **rows);
 int norc_model_instance_get(struct norc_db *db, int64_t id, json_t **obj, char *err, size_t errlen);
+/* The node instances of job instance job_id (index instances_job), in creation order; an
+ * empty array for any other instance. */
+int norc_model_instance_nodes(struct norc_db *db, int64_t job_id, json_t **rows);
 
 #endif

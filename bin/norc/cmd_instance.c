@@ -56,7 +56,7 @@ static int instance_list(struct norc_cli *cli, int argc, char **argv)
 	json_t *rows;
 	if (norc_model_instance_list(cli->db, &f, &rows) != NORC_OK)
 		return norc_cli_fail("instance list: %s", norc_db_errmsg(cli->db));
-	static const char *const cols[] = {"id", "task", "status", "attempt", "schedule",
+	static const char *const cols[] = {"id", "task", "job", "status", "attempt", "schedule",
 					   "fire_time", "executor", "started", "ended", "exit_code",
 					   "reason", NULL};
 	norc_table_print_rows(cols, rows, stdout, cli->json);
@@ -68,7 +68,9 @@ static int instance_show(struct norc_cli *cli, int argc, char **argv)
 {
 	int rc = norc_cli_simple_opts("instance show", argc, argv, 1,
 				      "usage: norc instance show ID [--json]\n\nShows one instance: "
-				      "status, times (UTC), exit code, attempt and log path.\n");
+				      "status, times (UTC), exit code, attempt and log path; for a\n"
+				      "job instance, its nodes too (a node waiting for its parents is "
+				      "CREATED\nwithout an enqueue time).\n");
 	if (rc != -1)
 		return rc;
 	long long id;
@@ -84,8 +86,23 @@ static int instance_show(struct norc_cli *cli, int argc, char **argv)
 	static const char *const keys[] = {"id", "task", "status", "schedule", "fire_time",
 					   "executor", "enqueued", "started", "ended", "exit_code",
 					   "term_signal", "reason", "attempt", "previous", "retry_at",
-					   "log_path", NULL};
+					   "job", "node", "log_path", NULL};
+	json_t *nodes;
+	if (norc_model_instance_nodes(cli->db, id, &nodes) != NORC_OK) {
+		json_decref(obj);
+		return norc_cli_fail("instance #%lld: %s", id, norc_db_errmsg(cli->db));
+	}
+	if (cli->json)
+		json_object_set_new(obj, "nodes", nodes);
 	norc_table_print_record(keys, obj, stdout, cli->json);
+	if (!cli->json && json_array_size(nodes)) {
+		static const char *const cols[] = {"id", "node", "task", "status", "executor",
+						   "started", "ended", "exit_code", "reason", NULL};
+		printf("\nnodes:\n");
+		norc_table_print_rows(cols, nodes, stdout, false);
+	}
+	if (!cli->json)
+		json_decref(nodes);
 	json_decref(obj);
 	return NORC_EXIT_OK;
 }

@@ -348,6 +348,13 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 							       : 0,
 				};
 				ex->running++;
+				if (ri.job_instance_id && ri.job_log_path) {
+					struct norc_job_notes notes = {0};
+					norc_job_note(&notes, ri.job_log_path, "Node %s (instance #%"
+						      PRId64 ") started on executor #%" PRId64 ".",
+						      ri.node_name ? ri.node_name : "?", id, ex->id);
+					norc_job_notes_flush(ex->cfg, &notes);
+				}
 				label = NULL;
 				fd = -1;
 				err[0] = '\0';

@@ -66,7 +66,7 @@ id=$(sql "SELECT id FROM tasks WHERE name='DemoTask'")
 expect_ok "task show by id" norc task show "$id"
 expect_ok "task show by #id" norc task show "#$id"
 expect_ok "instance list (empty)" norc instance list
-expect_out "instance list header" "^ID +TASK +STATUS"
+expect_out "instance list header" "^ID +TASK +JOB +STATUS"
 
 # Other task options and types.
 expect_ok "task add with options" norc task add Nightly.backup-1 --command "true" --timeout 5m --nice 10 --description "nightly"

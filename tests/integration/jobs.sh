@@ -45,10 +45,14 @@ esac
 early=$(sql "SELECT COUNT(*) FROM job_deps d JOIN instances p ON p.job_node_id = d.parent_id AND p.job_instance_id = $j JOIN instances c ON c.job_node_id = d.child_id AND c.job_instance_id = $j WHERE c.started < p.ended")
 [ "$early" = 0 ] && ok "no node started before a parent ended" || bad "$early node(s) started early"
 jlog=$(sql "SELECT log_path FROM instances WHERE id = $j")
-grep -q "Node n5 is ready" "$WORK/log/$jlog" && grep -q "Job ended with status SUCCESS" "$WORK/log/$jlog" && ok "the job's log tells what became ready and how it ended" || bad "job log: $(cat "$WORK/log/$jlog")"
+grep -q "Node n5 is ready" "$WORK/log/$jlog" && grep -q "Node n5 (instance #[0-9]*) started on executor #$e1" "$WORK/log/$jlog" && grep -q "Job ended with status SUCCESS" "$WORK/log/$jlog" && ok "the job's log tells what became ready, started, and how it ended" || bad "job log: $(cat "$WORK/log/$jlog")"
 n5=$(node_id "$j" n5)
 [ "$(sql "SELECT log_path FROM instances WHERE id = $n5")" = "$jlog-nodes/node-$n5" ] && [ -f "$WORK/log/$jlog-nodes/node-$n5" ] && ok "node logs under <job log>-nodes/node-<id>" || bad "node log path: $(sql "SELECT log_path FROM instances WHERE id = $n5")"
 [ "$(sql "SELECT COUNT(*) FROM instances WHERE job_instance_id = $j AND fire_time = (SELECT fire_time FROM instances WHERE id = $j)")" = 6 ] && ok "nodes carry the job's nominal fire time" || bad "fire times"
+expect_ok "instance show of a job instance" norc instance show "$j"
+expect_out "it lists the job's nodes" "^$n5 +n5 +Nap +SUCCESS "
+expect_ok "instance show --json" norc --json instance show "$j"
+expect_json "with its 6 nodes" "len(j['nodes']) == 6 and all(n['job'] == $j for n in j['nodes'])"
 
 # 2. A failing node: exit 1 fails it; its descendants are NOT_RUN naming it; the independent
 # branch runs; the job ends FAILURE once nothing runs.
