@@ -296,11 +296,18 @@ int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance
 			after->released_id = held;
 	}
 	if (rc == NORC_OK && n == 1 && !end->not_in_job) {
-		int64_t job = 0;
-		rc = norc_db_query_int64(db, "SELECT COALESCE(job_instance_id, 0) FROM instances "
-					 "WHERE id = ?", &job, 1, id);
-		if (rc == NORC_OK && job)
-			rc = norc_job_node_ended(db, job, id, end->status, &after->notes);
+		struct norc_stmt *st;
+		rc = norc_db_query_row(db, "SELECT COALESCE(i.job_instance_id, 0), COALESCE("
+				       "i.job_node_id, 0), COALESCE(n.name, '?') FROM instances i LEFT "
+				       "JOIN job_nodes n ON n.id = i.job_node_id WHERE i.id = ?", id, &st);
+		if (rc == NORC_OK) {
+			int64_t job = norc_stmt_column_int64(st, 0);
+			struct norc_job_ended e = {id, norc_stmt_column_int64(st, 1),
+						   norc_stmt_column_text(st, 2), end->status};
+			if (job)
+				rc = norc_job_node_ended(db, job, &e, &after->notes);
+			norc_stmt_finalize(st);
+		}
 	}
 	if (rc == NORC_OK && after->retry_id)
 		after->notes.ring_schedulers = true;

@@ -164,7 +164,7 @@ enum norc_job_verdict norc_job_decide(struct norc_job_graph *g, bool stop, int *
 /* ---- the database part ---- */
 
 struct jobrun {
-	int64_t id, task_id, queue_id, previous_id, fire_time;
+	int64_t id, task_id, queue_id, previous_id, fire_time, left;
 	int status, kill_status, attempt;
 	bool fail_fast;
 	char *log_path, *name, *reason;
@@ -212,7 +212,8 @@ static int load_job(struct norc_db *db, int64_t id, struct jobrun *jr)
 				       "SELECT i.task_id, i.status, COALESCE(i.queue_id, 0), "
 				       "COALESCE(i.previous_id, 0), COALESCE(i.fire_time, 0), "
 				       "COALESCE(i.kill_status, 0), COALESCE(i.log_path, ''), t.name, "
-				       "t.params, COALESCE(i.reason, ''), i.attempt FROM instances i "
+				       "t.params, COALESCE(i.reason, ''), i.attempt, "
+				       "COALESCE(i.job_left, 0) FROM instances i "
 				       "JOIN tasks t ON t.id = i.task_id WHERE i.id = ?", id, &st);
 	if (rc != NORC_OK)
 		return rc;
@@ -231,6 +232,7 @@ static int load_job(struct norc_db *db, int64_t id, struct jobrun *jr)
 	json_decref(params);
 	jr->reason = norc_xstrdup(norc_stmt_column_text(st, 9));
 	jr->attempt = (int)norc_stmt_column_int64(st, 10);
+	jr->left = norc_stmt_column_int64(st, 11);
 	norc_stmt_finalize(st);
 	return NORC_OK;
 }
@@ -337,6 +339,39 @@ static int push_node(struct norc_db *db, struct jobrun *jr, struct norc_queue_ha
 
 static int end_job(struct norc_db *db, struct jobrun *jr, int final, struct norc_job_notes *n);
 
+/* n more of the job's node instances became final (job_left counts those that are not). */
+static int count_final(struct norc_db *db, struct jobrun *jr, int64_t n)
+{
+	struct norc_arg a[] = {NORC_AI(n), NORC_AI(jr->id)};
+	jr->left -= n;
+	return norc_model_exec(db, "UPDATE instances SET job_left = job_left - ? WHERE id = ?", a, 2,
+			       NULL);
+}
+
+/* End NOT_RUN node instance id, if it still is CREATED (and, with waiting_only, waiting);
+ * *changed tells whether it did. */
+static int mark_not_run(struct norc_db *db, struct jobrun *jr, int64_t id, const char *name,
+			const char *why, bool waiting_only, bool *changed, struct norc_job_notes *notes)
+{
+	int64_t n = 0;
+	struct norc_arg a[] = {NORC_AI(NORC_ST_NOT_RUN), NORC_AI(norc_clock_now_us()), NORC_AS(why),
+			       NORC_AI(id), NORC_AI(NORC_ST_CREATED), NORC_AI(NORC_JOB_WAITING)};
+	int rc = norc_model_exec(db, waiting_only
+					     ? "UPDATE instances SET status = ?, ended = ?, retry_at = "
+					       "NULL, reason = ? WHERE id = ? AND status = ? AND "
+					       "retry_at = ?"
+					     : "UPDATE instances SET status = ?, ended = ?, retry_at = "
+					       "NULL, reason = ? WHERE id = ? AND status = ?",
+				 a, waiting_only ? 6 : 5, &n);
+	*changed = rc == NORC_OK && n == 1;
+	if (*changed) {
+		rc = count_final(db, jr, 1);
+		norc_job_note(notes, jr->log_path, "Node %s (instance #%" PRId64 ") %s.", name, id,
+			      why);
+	}
+	return rc;
+}
+
 /* Apply what decide() marked; with stop, ask running nodes to stop too. Then, on a fresh
  * look, end the job when nothing of it is left. */
 static int apply(struct norc_db *db, struct jobrun *jr, bool stop, struct norc_job_notes *notes)
@@ -344,23 +379,16 @@ static int apply(struct norc_db *db, struct jobrun *jr, bool stop, struct norc_j
 	struct norc_queue_handle *q = NULL;
 	int rc = NORC_OK, final;
 	decide(jr, stop, &final);
-	int64_t now = norc_clock_now_us();
 	for (size_t i = 0; rc == NORC_OK && i < jr->nnodes; i++) {
 		struct norc_job_node *x = &jr->nodes[i];
 		if (x->push) {
 			rc = push_node(db, jr, &q, x, notes);
 		} else if (x->not_run) {
 			char why[300];
+			bool changed;
 			not_run_reason(jr, x, why, sizeof(why));
-			int64_t changed = 0;
-			struct norc_arg a[] = {NORC_AI(NORC_ST_NOT_RUN), NORC_AI(now), NORC_AS(why),
-					       NORC_AI(x->instance_id), NORC_AI(NORC_ST_CREATED)};
-			rc = norc_model_exec(db, "UPDATE instances SET status = ?, ended = ?, "
-					     "retry_at = NULL, reason = ? WHERE id = ? AND status = ?",
-					     a, 5, &changed);
-			if (rc == NORC_OK && changed)
-				norc_job_note(notes, jr->log_path, "Node %s (instance #%" PRId64
-					      ") %s.", x->name, x->instance_id, why);
+			rc = mark_not_run(db, jr, x->instance_id, x->name, why, false, &changed,
+					  notes);
 		}
 	}
 	norc_queue_close(q);
@@ -523,6 +551,11 @@ static int start_tx(struct norc_db *db, int64_t id, int timeout_s, struct norc_j
 	}
 	free(prefix);
 	json_decref(rows);
+	struct norc_arg left[] = {NORC_AI(out->nodes), NORC_AI(id)};
+	if (rc == NORC_OK)
+		rc = norc_model_exec(db, "UPDATE instances SET job_left = ? WHERE id = ?", left, 2,
+				     NULL);
+	jr.left = out->nodes;
 	if (rc == NORC_OK && timeout_s > 0) {
 		struct norc_arg a[] = {NORC_AI(norc_clock_now_us() + timeout_s * NORC_US_PER_SEC),
 				       NORC_AI(id)};
@@ -571,32 +604,124 @@ int norc_job_start(struct norc_db *db, int64_t id, int timeout_s, struct norc_jo
 	return NORC_OK;
 }
 
-int norc_job_node_ended(struct norc_db *db, int64_t job_id, int64_t id, int status,
+/* A node succeeded: queue each waiting child whose parents in this job all succeeded
+ * (indexes job_deps(parent_id, ...), job_deps_child, instances_job). */
+static int push_ready_children(struct norc_db *db, struct jobrun *jr, int64_t node_id,
+			       struct norc_job_notes *notes)
+{
+	static const struct norc_col cols[] = {
+		{"id", NORC_COL_INT}, {"node", NORC_COL_INT}, {"name", NORC_COL_TEXT}};
+	struct norc_arg a[] = {NORC_AI(jr->id), NORC_AI(node_id), NORC_AI(NORC_JOB_WAITING)};
+	json_t *rows;
+	int rc = norc_model_query(db, "SELECT c.id, c.job_node_id, n.name FROM job_deps d JOIN "
+				  "instances c ON c.job_instance_id = ? AND c.job_node_id = "
+				  "d.child_id JOIN job_nodes n ON n.id = d.child_id WHERE d.parent_id "
+				  "= ? AND c.retry_at = ?", a, 3, cols, 3, &rows);
+	if (rc != NORC_OK)
+		return rc;
+	struct norc_queue_handle *q = NULL;
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		int64_t child = json_integer_value(json_object_get(row, "node")), blocked = 0;
+		rc = norc_db_query_int64(db, "SELECT COUNT(*) FROM job_deps d JOIN instances p ON "
+					 "p.job_instance_id = ? AND p.job_node_id = d.parent_id WHERE "
+					 "d.child_id = ? AND p.status <> ?", &blocked, 3, jr->id, child,
+					 (int64_t)NORC_ST_SUCCESS);
+		struct norc_job_node x = {
+			.node_id = child,
+			.instance_id = json_integer_value(json_object_get(row, "id")),
+			.name = json_string_value(json_object_get(row, "name")),
+			.waiting = true,
+		};
+		if (rc == NORC_OK && !blocked)
+			rc = push_node(db, jr, &q, &x, notes);
+		if (rc != NORC_OK)
+			break;
+	}
+	norc_queue_close(q);
+	json_decref(rows);
+	return rc;
+}
+
+/* A node did not succeed: every waiting node that needs it, directly or not, will not run. */
+static int unrun_descendants(struct norc_db *db, struct jobrun *jr, int64_t node_id,
+			     const char *name, int64_t id, int status, struct norc_job_notes *notes)
+{
+	char why[300];
+	snprintf(why, sizeof(why), "not run: node %s (instance #%" PRId64 ") ended %s", name, id,
+		 norc_status_name(status));
+	size_t n = 0, cap = 16;
+	int64_t *todo = norc_xmalloc(cap * sizeof(int64_t)); /* node ids whose children to visit */
+	todo[n++] = node_id;
+	int rc = NORC_OK;
+	static const struct norc_col cols[] = {
+		{"id", NORC_COL_INT}, {"node", NORC_COL_INT}, {"name", NORC_COL_TEXT}};
+	while (rc == NORC_OK && n) {
+		struct norc_arg a[] = {NORC_AI(jr->id), NORC_AI(todo[--n]),
+				       NORC_AI(NORC_JOB_WAITING)};
+		json_t *rows;
+		rc = norc_model_query(db, "SELECT c.id, c.job_node_id, n.name FROM job_deps d JOIN "
+				      "instances c ON c.job_instance_id = ? AND c.job_node_id = "
+				      "d.child_id JOIN job_nodes n ON n.id = d.child_id WHERE "
+				      "d.parent_id = ? AND c.retry_at = ?", a, 3, cols, 3, &rows);
+		size_t i;
+		json_t *row;
+		json_array_foreach(rows, i, row) {
+			bool changed = false;
+			if (rc == NORC_OK)
+				rc = mark_not_run(db, jr, json_integer_value(json_object_get(row, "id")),
+						  json_string_value(json_object_get(row, "name")), why,
+						  true, &changed, notes);
+			if (changed) { /* unrun just now: its own children follow */
+				if (n == cap)
+					todo = norc_xrealloc(todo, (cap *= 2) * sizeof(int64_t));
+				todo[n++] = json_integer_value(json_object_get(row, "node"));
+			}
+		}
+		json_decref(rows);
+	}
+	free(todo);
+	return rc;
+}
+
+int norc_job_node_ended(struct norc_db *db, int64_t job_id, const struct norc_job_ended *e,
 			struct norc_job_notes *notes)
 {
 	struct jobrun jr;
 	int rc = load_job(db, job_id, &jr);
 	if (rc == NORC_ENOTFOUND)
 		return NORC_OK;
-	if (rc == NORC_OK && !norc_status_is_final(jr.status)) {
+	if (rc != NORC_OK || norc_status_is_final(jr.status)) {
+		jobrun_free(&jr);
+		return rc;
+	}
+	/* only what this end changes is read: its children, or what needs it (O(degree) or
+	 * O(descendants), not the whole job); job_left says when nothing is left */
+	norc_job_note(notes, jr.log_path, "Node %s (instance #%" PRId64 ") ended %s.", e->name,
+		      e->id, norc_status_name(e->status));
+	rc = count_final(db, &jr, 1);
+	if (rc != NORC_OK || jr.kill_status) {
+		/* stopping: nothing new starts; what waited was unrun at the stop */
+	} else if (jr.fail_fast && e->status != NORC_ST_SUCCESS) {
+		char why[300];
+		snprintf(why, sizeof(why), "fail_fast: node %s (instance #%" PRId64 ") ended %s",
+			 e->name, e->id, norc_status_name(e->status));
+		rc = norc_job_stop(db, job_id, NORC_ST_FAILURE, why, notes);
+		jr.left = 1; /* the stop ends the job itself when nothing is left */
+	} else if (e->node_id && e->status == NORC_ST_SUCCESS) {
+		rc = push_ready_children(db, &jr, e->node_id, notes);
+	} else if (e->node_id) {
+		rc = unrun_descendants(db, &jr, e->node_id, e->name, e->id, e->status, notes);
+	}
+	if (rc == NORC_OK && jr.left <= 0) { /* the last one: how did it go? */
+		int final;
 		rc = load_graph(db, &jr);
-		const char *name = "?";
-		for (size_t i = 0; i < jr.nnodes; i++)
-			if (jr.nodes[i].instance_id == id)
-				name = jr.nodes[i].name;
-		norc_job_note(notes, jr.log_path, "Node %s (instance #%" PRId64 ") ended %s.", name,
-			      id, norc_status_name(status));
-		bool stop = jr.kill_status != 0;
-		if (rc != NORC_OK) {
-			/* nothing to decide on */
-		} else if (!stop && jr.fail_fast && status != NORC_ST_SUCCESS) {
-			char why[300];
-			snprintf(why, sizeof(why), "fail_fast: node %s (instance #%" PRId64
-				 ") ended %s", name, id, norc_status_name(status));
-			rc = norc_job_stop(db, job_id, NORC_ST_FAILURE, why, notes);
-		} else {
-			rc = apply(db, &jr, stop, notes);
-		}
+		if (rc == NORC_OK && decide(&jr, jr.kill_status != 0, &final) == NORC_JOB_DONE)
+			rc = end_job(db, &jr, final, notes);
+		else if (rc == NORC_OK)
+			NORC_WARN("job instance #%" PRId64 ": its count of nodes left was 0 but some "
+				  "are not final; it ends when they are", job_id);
 	}
 	jobrun_free(&jr);
 	return rc;

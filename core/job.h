@@ -111,10 +111,16 @@ struct norc_job_started {
 int norc_job_start(struct norc_db *db, int64_t id, int timeout_s, struct norc_job_started *out,
 		   struct norc_job_notes *notes, char *err, size_t errlen);
 
-/* Inside norc_instance_end's transaction, after node instance `id` of job instance `job_id`
- * reached `status`: push ready children, mark what will not run, and end the job instance
+/* Inside norc_instance_end's transaction, after node instance e->id of job instance job_id
+ * reached e->status: push ready children, mark what will not run, and end the job instance
  * when nothing of it is left (which may end its own parent job in turn). */
-int norc_job_node_ended(struct norc_db *db, int64_t job_id, int64_t id, int status,
+struct norc_job_ended {
+	int64_t id;       /* the node instance */
+	int64_t node_id;  /* its job_nodes row; 0 when the node was removed since */
+	const char *name; /* the node's name (borrowed) */
+	int status;       /* the status it reached */
+};
+int norc_job_node_ended(struct norc_db *db, int64_t job_id, const struct norc_job_ended *e,
 			struct norc_job_notes *notes);
 
 /* Stop job instance id (not final): its waiting and queued nodes end NOT_RUN, its running

@@ -146,6 +146,7 @@ static const char *const v1[] = {
 	" revision_id BIGINT NULL REFERENCES revisions(id),"
 	" deadline BIGINT NULL,"    /* a running job instance: its timeout (job.c); NULL else */
 	" kill_status INTEGER NULL," /* a kill was asked: the status to end with (job.c) */
+	" job_left INTEGER NULL,"    /* a job instance: its node instances not final yet */
 	" UNIQUE (schedule_id, fire_time, attempt)){END}",
 	"CREATE INDEX IF NOT EXISTS instances_executor ON instances (executor_id, ended, status)",
 	"CREATE INDEX IF NOT EXISTS instances_task ON instances (task_id, ended)",

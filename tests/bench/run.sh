@@ -58,6 +58,8 @@ both() { # both SCRIPT ARGS...: the script on SQLite, then on MariaDB when there
   section "Scale: $IDLE schedules, and a burst of $BURST schedules a minute"
   export NORC_BENCH_IDLE_S=$IDLE_S
   both scale.sh "$IDLE" "$BURST"
+  section "Jobs: what running as a job's node costs"
+  both jobs.sh "$D" 100
   section "Footprint"
   both footprint.sh "$FOOT"
   section "Peers, same machine, same run"
