@@ -253,7 +253,24 @@ int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance
 	int rc = own ? norc_db_begin_write(db) : NORC_OK;
 	if (rc != NORC_OK)
 		return rc;
-	int64_t n = 0, now = norc_clock_now_us();
+	int64_t n = 0, now = norc_clock_now_us(), job = 0, node = 0;
+	char node_name[160] = "?";
+	if (!end->not_in_job) { /* a job's node? Its job's rows are locked before its own (job.h) */
+		struct norc_stmt *st;
+		rc = norc_db_query_row(db, "SELECT COALESCE(i.job_instance_id, 0), COALESCE("
+				       "i.job_node_id, 0), COALESCE(n.name, '?') FROM instances i LEFT "
+				       "JOIN job_nodes n ON n.id = i.job_node_id WHERE i.id = ?", id, &st);
+		if (rc == NORC_OK) {
+			job = norc_stmt_column_int64(st, 0);
+			node = norc_stmt_column_int64(st, 1);
+			snprintf(node_name, sizeof(node_name), "%s", norc_stmt_column_text(st, 2));
+			norc_stmt_finalize(st);
+		}
+		if (rc == NORC_ENOTFOUND)
+			rc = NORC_OK; /* the UPDATE below changes nothing then */
+		if (rc == NORC_OK && job)
+			rc = norc_job_lock_chain(db, job);
+	}
 	char reason[256]; /* the column is VARCHAR(255) */
 	if (end->reason) {
 		snprintf(reason, sizeof(reason), "%s", end->reason);
@@ -268,10 +285,11 @@ int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance
 		NORC_AI(id),
 		NORC_AI(NORC_ST_SUCCESS),
 	};
-	rc = norc_model_exec(db,
-			     "UPDATE instances SET status = ?, ended = ?, exit_code = ?, "
-			     "term_signal = ?, reason = COALESCE(?, reason), deadline = NULL, "
-			     "kill_status = NULL WHERE id = ? AND status < ?", a, 7, &n);
+	if (rc == NORC_OK)
+		rc = norc_model_exec(db,
+				     "UPDATE instances SET status = ?, ended = ?, exit_code = ?, "
+				     "term_signal = ?, reason = COALESCE(?, reason), deadline = NULL, "
+				     "kill_status = NULL WHERE id = ? AND status < ?", a, 7, &n);
 	if (rc == NORC_OK && n == 1 && retryable(end))
 		rc = create_retry(db, id, &after->retry_id);
 	if (rc == NORC_OK && n == 1 && !after->retry_id && !end->cannot_hold) {
@@ -295,19 +313,9 @@ int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance
 		if (rc == NORC_OK)
 			after->released_id = held;
 	}
-	if (rc == NORC_OK && n == 1 && !end->not_in_job) {
-		struct norc_stmt *st;
-		rc = norc_db_query_row(db, "SELECT COALESCE(i.job_instance_id, 0), COALESCE("
-				       "i.job_node_id, 0), COALESCE(n.name, '?') FROM instances i LEFT "
-				       "JOIN job_nodes n ON n.id = i.job_node_id WHERE i.id = ?", id, &st);
-		if (rc == NORC_OK) {
-			int64_t job = norc_stmt_column_int64(st, 0);
-			struct norc_job_ended e = {id, norc_stmt_column_int64(st, 1),
-						   norc_stmt_column_text(st, 2), end->status};
-			if (job)
-				rc = norc_job_node_ended(db, job, &e, &after->notes);
-			norc_stmt_finalize(st);
-		}
+	if (rc == NORC_OK && n == 1 && job) {
+		struct norc_job_ended e = {id, node, node_name, end->status};
+		rc = norc_job_node_ended(db, job, &e, &after->notes);
 	}
 	if (rc == NORC_OK && after->retry_id)
 		after->notes.ring_schedulers = true;
@@ -320,9 +328,11 @@ int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance
 	if (rc != NORC_OK) {
 		norc_job_notes_free(&after->notes);
 		memset(after, 0, sizeof(*after));
-	}
-	else
+	} else {
 		after->recorded = n == 1;
+	}
+	if (after == &dummy) /* nobody to write them: at least nothing leaks */
+		norc_job_notes_free(&dummy.notes);
 	return rc;
 }
 

@@ -54,13 +54,24 @@ void norc_job_notes_move(struct norc_job_notes *to, struct norc_job_notes *from)
 		memcpy(to->v + to->n, from->v, from->n * sizeof(*from->v));
 		to->n += from->n;
 	}
-	if (from->ring_queue)
-		to->ring_queue = from->ring_queue;
-	if (from->stop_queue)
-		to->stop_queue = from->stop_queue;
+	for (int i = 0; i < from->nring; i++)
+		norc_job_notes_ring(to, from->ring[i], false);
+	for (int i = 0; i < from->nstop; i++)
+		norc_job_notes_ring(to, from->stop[i], true);
 	to->ring_schedulers |= from->ring_schedulers;
 	free(from->v);
 	memset(from, 0, sizeof(*from));
+}
+
+void norc_job_notes_ring(struct norc_job_notes *notes, int64_t queue_id, bool stop)
+{
+	int64_t *v = stop ? notes->stop : notes->ring;
+	int *n = stop ? &notes->nstop : &notes->nring;
+	for (int i = 0; i < *n; i++)
+		if (v[i] == queue_id)
+			return;
+	if (queue_id && *n < 4)
+		v[(*n)++] = queue_id;
 }
 
 void norc_job_notes_flush(const struct norc_config *cfg, struct norc_job_notes *notes)
@@ -75,10 +86,10 @@ void norc_job_notes_flush(const struct norc_config *cfg, struct norc_job_notes *
 		if (fd >= 0)
 			close(fd);
 	}
-	if (notes->ring_queue)
-		norc_doorbell_ring(cfg, notes->ring_queue);
-	if (notes->stop_queue)
-		norc_doorbell_ring_request(cfg, notes->stop_queue);
+	for (int i = 0; i < notes->nring; i++)
+		norc_doorbell_ring(cfg, notes->ring[i]);
+	for (int i = 0; i < notes->nstop; i++)
+		norc_doorbell_ring_request(cfg, notes->stop[i]);
 	if (notes->ring_schedulers)
 		norc_doorbell_ring(cfg, 0);
 	norc_job_notes_free(notes);
@@ -197,15 +208,33 @@ static void jobrun_free(struct jobrun *jr)
 	memset(jr, 0, sizeof(*jr));
 }
 
-/* Lock job instance id's row (serializes every decision about one job) and read it. */
-static int load_job(struct norc_db *db, int64_t id, struct jobrun *jr)
+int norc_job_lock_chain(struct norc_db *db, int64_t job_id)
 {
-	memset(jr, 0, sizeof(*jr));
+	int64_t chain[32]; /* job_id, its job, that job's job, ... (only 32 levels deep) */
+	int n = 0, rc = NORC_OK;
+	for (int64_t id = job_id; id && n < 32 && rc == NORC_OK;) {
+		chain[n++] = id;
+		rc = norc_db_query_int64(db, "SELECT COALESCE(job_instance_id, 0) FROM instances "
+					 "WHERE id = ?", &id, 1, id);
+	}
+	if (rc != NORC_OK)
+		return rc;
 	char sql[96];
 	snprintf(sql, sizeof(sql), "SELECT id FROM instances WHERE id = ?%s",
 		 norc_db_clause(db, NORC_SQL_LOCK_UPDATE));
-	int64_t v;
-	int rc = norc_db_query_int64(db, sql, &v, 1, id);
+	while (rc == NORC_OK && n > 0) {
+		int64_t v;
+		rc = norc_db_query_int64(db, sql, &v, 1, chain[--n]);
+	}
+	return rc;
+}
+
+/* Lock job instance id's row (serializes every decision about one job; its outer jobs' rows
+ * first) and read it. */
+static int load_job(struct norc_db *db, int64_t id, struct jobrun *jr)
+{
+	memset(jr, 0, sizeof(*jr));
+	int rc = norc_job_lock_chain(db, id);
 	struct norc_stmt *st;
 	if (rc == NORC_OK)
 		rc = norc_db_query_row(db,
@@ -331,7 +360,7 @@ static int push_node(struct norc_db *db, struct jobrun *jr, struct norc_queue_ha
 		return rc;
 	}
 	x->waiting = false;
-	notes->ring_queue = jr->queue_id;
+	norc_job_notes_ring(notes, jr->queue_id, false);
 	norc_job_note(notes, jr->log_path, "Node %s is ready: instance #%" PRId64 " queued on %s.",
 		      x->name, x->instance_id, (*q)->name);
 	return NORC_OK;
@@ -415,7 +444,7 @@ static int apply(struct norc_db *db, struct jobrun *jr, bool stop, struct norc_j
 					     "WHERE id = ? AND status = ? AND kill_status IS NULL",
 					     a, 4, &changed);
 			if (rc == NORC_OK && changed) {
-				notes->stop_queue = jr->queue_id;
+				norc_job_notes_ring(notes, jr->queue_id, true);
 				norc_job_note(notes, jr->log_path, "Node %s (instance #%" PRId64
 					      ") is asked to stop.", x->name, x->instance_id);
 			}
@@ -483,25 +512,43 @@ static int tx_close(struct norc_db *db, bool own, int rc)
 	return rc;
 }
 
+/* The latest attempt from `prev` back that started its nodes (an attempt that failed before
+ * its start, say its executor was lost, ran nothing): *out, or 0 when none did. */
+static int attempt_with_nodes(struct norc_db *db, int64_t prev, int64_t *out)
+{
+	*out = 0;
+	int rc = NORC_OK;
+	for (int hops = 0; prev && hops < 1000 && rc == NORC_OK; hops++) {
+		int64_t had = 0;
+		rc = norc_db_query_int64(db, "SELECT COUNT(*) FROM instances WHERE job_instance_id "
+					 "= ?", &had, 1, prev);
+		if (rc == NORC_OK && had) {
+			*out = prev;
+			return NORC_OK;
+		}
+		if (rc == NORC_OK)
+			rc = norc_db_query_int64(db, "SELECT COALESCE(previous_id, 0) FROM instances "
+						 "WHERE id = ?", &prev, 1, prev);
+	}
+	return rc;
+}
+
 /* Which nodes a start creates: every node of the job, or for a retry the nodes whose
- * instance in the retried attempt did not succeed (all of them when it had none). */
+ * instance in the last attempt that ran any did not succeed. */
 static int nodes_to_create(struct norc_db *db, const struct jobrun *jr, json_t **rows)
 {
 	static const struct norc_col cols[] = {
 		{"id", NORC_COL_INT}, {"task_id", NORC_COL_INT}, {"prev", NORC_COL_INT}};
-	int64_t had = 0;
-	int rc = NORC_OK;
-	if (jr->previous_id)
-		rc = norc_db_query_int64(db, "SELECT COUNT(*) FROM instances WHERE job_instance_id "
-					 "= ?", &had, 1, jr->previous_id);
+	int64_t ran = 0;
+	int rc = attempt_with_nodes(db, jr->previous_id, &ran);
 	if (rc != NORC_OK)
 		return rc;
-	if (!had) {
+	if (!ran) {
 		struct norc_arg a[] = {NORC_AI(jr->task_id)};
 		return norc_model_query(db, "SELECT id, task_id, 0 FROM job_nodes WHERE job_id = ? "
 					"ORDER BY id", a, 1, cols, 3, rows);
 	}
-	struct norc_arg a[] = {NORC_AI(jr->previous_id), NORC_AI(NORC_ST_SUCCESS)};
+	struct norc_arg a[] = {NORC_AI(ran), NORC_AI(NORC_ST_SUCCESS)};
 	return norc_model_query(db, "SELECT n.id, n.task_id, i.id FROM instances i JOIN job_nodes "
 				"n ON n.id = i.job_node_id WHERE i.job_instance_id = ? AND "
 				"i.status <> ? ORDER BY n.id", a, 2, cols, 3, rows);
@@ -518,9 +565,18 @@ static int start_tx(struct norc_db *db, int64_t id, int timeout_s, struct norc_j
 					 "= ?", &already, 1, id);
 	if (rc != NORC_OK || jr.status != NORC_ST_RUNNING || already) {
 		jobrun_free(&jr); /* not ours to start, or started already */
-		return rc == NORC_OK ? NORC_EINVAL : rc;
+		return rc == NORC_OK ? NORC_EEXIST : rc;
 	}
 	out->queue_id = jr.queue_id;
+	char sql[96]; /* the definition holds still while it is read (`job node --rm` waits) */
+	snprintf(sql, sizeof(sql), "SELECT id FROM tasks WHERE id = ?%s",
+		 norc_db_clause(db, NORC_SQL_LOCK_SHARE));
+	int64_t v;
+	rc = norc_db_query_int64(db, sql, &v, 1, jr.task_id);
+	if (rc != NORC_OK) {
+		jobrun_free(&jr);
+		return rc;
+	}
 	if (jr.kill_status) { /* stopped between its claim and now */
 		rc = load_graph(db, &jr);
 		if (rc == NORC_OK)
@@ -593,9 +649,11 @@ int norc_job_start(struct norc_db *db, int64_t id, int timeout_s, struct norc_jo
 	if (rc == NORC_OK)
 		rc = start_tx(db, id, timeout_s, out, notes);
 	rc = tx_close(db, own, rc);
-	if (rc == NORC_EINVAL)
+	if (rc == NORC_EEXIST) {
+		norc_job_notes_free(notes);
 		return norc_err_set(err, errlen, rc, "job instance #%" PRId64 " is not running or "
 				    "was started already", id);
+	}
 	if (rc != NORC_OK) {
 		norc_job_notes_free(notes);
 		return norc_err_set(err, errlen, rc, "cannot start job instance #%" PRId64 ": %s",
@@ -736,13 +794,15 @@ static int stop_tx(struct norc_db *db, int64_t id, int status, const char *reaso
 		jobrun_free(&jr);
 		return rc;
 	}
-	if (!jr.kill_status) { /* the first cause wins */
+	struct norc_arg dl[] = {NORC_AI(id)};
+	rc = norc_model_exec(db, "UPDATE instances SET deadline = NULL WHERE id = ?", dl, 1, NULL);
+	if (rc == NORC_OK && !jr.kill_status) { /* the first cause wins */
 		char why[256];
 		snprintf(why, sizeof(why), "%s", reason);
 		norc_text_clip(why, 255);
 		struct norc_arg a[] = {NORC_AI(status), NORC_AS(why), NORC_AI(id)};
-		rc = norc_model_exec(db, "UPDATE instances SET kill_status = ?, reason = ?, deadline "
-				     "= NULL WHERE id = ?", a, 3, NULL);
+		rc = norc_model_exec(db, "UPDATE instances SET kill_status = ?, reason = ? WHERE id = ?",
+				     a, 3, NULL);
 		jr.kill_status = status;
 		free(jr.reason);
 		jr.reason = norc_xstrdup(why);
@@ -804,36 +864,51 @@ int norc_job_expire(struct norc_db *db, int64_t now_us, struct norc_job_notes *n
 	return rc;
 }
 
-int norc_job_kill(struct norc_db *db, int64_t id, int status, const char *reason,
-		  struct norc_job_notes *notes, char *err, size_t errlen)
+static int kill_tx(struct norc_db *db, int64_t id, int status, const char *reason,
+		   struct norc_job_notes *notes, char *err, size_t errlen)
 {
-	int64_t st = 0, kids = 0, qid = 0;
-	int rc = norc_db_query_int64(db, "SELECT status FROM instances WHERE id = ?", &st, 1, id);
+	struct jobrun jr;
+	int64_t kids = 0, changed = 0;
+	int rc = load_job(db, id, &jr); /* locked: a start cannot slip between look and act */
 	if (rc == NORC_ENOTFOUND)
-		return norc_err_set(err, errlen, rc, "instance #%" PRId64 " does not exist; `norc "
-				    "instance list` shows them", id);
-	if (rc == NORC_OK && st != NORC_ST_RUNNING)
-		return norc_err_set(err, errlen, NORC_EINVAL, "instance #%" PRId64 " is not running "
-				    "(%s); only a running instance can be killed", id,
-				    norc_status_name((int)st));
+		rc = norc_err_set(err, errlen, rc, "instance #%" PRId64 " does not exist; `norc "
+				  "instance list` shows them", id);
+	else if (rc == NORC_OK && jr.status != NORC_ST_RUNNING)
+		rc = norc_err_set(err, errlen, NORC_EINVAL, "instance #%" PRId64 " is not running "
+				  "(%s); only a running instance can be killed", id,
+				  norc_status_name(jr.status));
+	else if (rc == NORC_OK && jr.kill_status)
+		rc = norc_err_set(err, errlen, NORC_EINVAL, "instance #%" PRId64 " was asked to "
+				  "stop already (%s); it ends once its processes are gone", id,
+				  jr.reason);
 	if (rc == NORC_OK)
 		rc = norc_db_query_int64(db, "SELECT COUNT(*) FROM instances WHERE job_instance_id "
 					 "= ?", &kids, 1, id);
-	if (rc == NORC_OK && kids)
-		rc = norc_job_stop(db, id, status, reason, notes);
-	else if (rc == NORC_OK) {
+	if (rc == NORC_OK && kids) {
+		rc = stop_tx(db, id, status, reason, notes);
+	} else if (rc == NORC_OK) { /* a plain run, or a job not started yet (it ends at start) */
 		struct norc_arg a[] = {NORC_AI(status), NORC_AS(reason), NORC_AI(id),
 				       NORC_AI(NORC_ST_RUNNING)};
 		rc = norc_model_exec(db, "UPDATE instances SET kill_status = ?, reason = ? WHERE id = "
-				     "? AND status = ? AND kill_status IS NULL", a, 4, NULL);
-		if (rc == NORC_OK)
-			rc = norc_db_query_int64(db, "SELECT COALESCE(queue_id, 0) FROM instances "
-						 "WHERE id = ?", &qid, 1, id);
-		notes->stop_queue = qid;
+				     "? AND status = ? AND kill_status IS NULL", a, 4, &changed);
+		if (rc == NORC_OK && changed)
+			norc_job_notes_ring(notes, jr.queue_id, true);
 	}
-	if (rc != NORC_OK && rc != NORC_EINVAL)
-		return norc_err_set(err, errlen, rc, "instance #%" PRId64 ": %s", id,
-				    norc_db_errmsg(db));
+	jobrun_free(&jr);
+	return rc;
+}
+
+int norc_job_kill(struct norc_db *db, int64_t id, int status, const char *reason,
+		  struct norc_job_notes *notes, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	bool own;
+	int rc = tx_open(db, &own);
+	if (rc == NORC_OK)
+		rc = kill_tx(db, id, status, reason, notes, err, errlen);
+	rc = tx_close(db, own, rc);
+	if (rc != NORC_OK && !err[0])
+		norc_err_set(err, errlen, rc, "instance #%" PRId64 ": %s", id, norc_db_errmsg(db));
 	return rc;
 }
 
@@ -842,8 +917,9 @@ int norc_job_kill_requests(struct norc_db *db, int64_t executor_id, int64_t *ids
 {
 	*n = 0;
 	struct norc_stmt *st;
-	int rc = norc_db_prepare(db, "SELECT id, kill_status FROM instances WHERE executor_id = ? "
-				 "AND ended IS NULL AND kill_status IS NOT NULL", &st);
+	int rc = norc_db_prepare(db, "SELECT id, kill_status FROM instances i WHERE executor_id = ? "
+				 "AND ended IS NULL AND kill_status IS NOT NULL AND NOT EXISTS ("
+				 "SELECT 1 FROM instances n WHERE n.job_instance_id = i.id)", &st);
 	if (rc != NORC_OK)
 		return rc;
 	norc_stmt_bind_int64(st, 1, executor_id);
@@ -912,10 +988,13 @@ static int retry_tx(struct norc_db *db, int64_t id, int64_t *new_id, int64_t *qu
 	if (rc != NORC_OK && *qerr)
 		norc_err_set(err, errlen, rc, "job instance #%" PRId64 ": cannot queue its retry: "
 			     "%s", id, qerr);
+	int64_t ran = 0;
 	if (rc == NORC_OK)
+		rc = attempt_with_nodes(db, id, &ran);
+	if (rc == NORC_OK && ran)
 		rc = norc_db_query_int64(db, "SELECT COUNT(*) FROM instances WHERE job_instance_id "
-					 "= ? AND status <> ?", &cnt, 2, id, (int64_t)NORC_ST_SUCCESS);
-	if (rc == NORC_OK && !cnt)
+					 "= ? AND status <> ?", &cnt, 2, ran, (int64_t)NORC_ST_SUCCESS);
+	if (rc == NORC_OK && !ran)
 		rc = norc_db_query_int64(db, "SELECT COUNT(*) FROM job_nodes WHERE job_id = ?", &cnt,
 					 1, jr.task_id);
 	*nodes = (int)cnt;

@@ -47,10 +47,14 @@ struct norc_job_note {
 struct norc_job_notes {
 	struct norc_job_note *v;
 	size_t n;
-	int64_t ring_queue;   /* nodes were pushed onto this queue: ring its doorbell */
-	int64_t stop_queue;   /* running nodes of this queue were asked to stop: ring requests */
+	/* queues whose doorbells to ring: nodes were pushed (ring), or running instances were
+	 * asked to stop (stop: a request ring); a fifth distinct queue waits for its poll */
+	int64_t ring[4], stop[4];
+	int nring, nstop;
 	bool ring_schedulers; /* a retry or a deadline appeared: ring the schedulers */
 };
+/* Add queue_id to notes->ring or notes->stop (once). */
+void norc_job_notes_ring(struct norc_job_notes *notes, int64_t queue_id, bool stop);
 /* Append a note (log_path and the formatted line are copied). */
 void norc_job_note(struct norc_job_notes *notes, const char *log_path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -97,6 +101,11 @@ enum norc_job_verdict {
 enum norc_job_verdict norc_job_decide(struct norc_job_graph *g, bool stop, int *final_status);
 
 /* ---- the database part ---- */
+
+/* Lock job instance job_id's row and those of the jobs it is a node of, the outermost first:
+ * every path that decides about a job (a node's end, a start, a stop) takes its locks in this
+ * order, so they wait for each other instead of deadlocking. Inside a transaction. */
+int norc_job_lock_chain(struct norc_db *db, int64_t job_id);
 
 /* What starting a job instance did. */
 struct norc_job_started {

@@ -60,7 +60,7 @@ struct run {
 	int64_t kill_at_us;  /* monotonic; SIGKILL after the grace period */
 	bool timed_out, interrupted;
 	bool may_hold; /* run_info.may_hold: a held run may wait for this one */
-	bool in_job;   /* a job's node */
+	int64_t job_id; /* a job's node: its job instance (run_info.job_instance_id); 0: none */
 	const char *why_interrupted; /* static text: "executor killed", "stop deadline passed";
 				      * NULL with kill_status (the reason is in the database) */
 	int kill_status; /* asked to stop (norc_job_kill_requests): the status to record */
@@ -73,6 +73,7 @@ struct pending_end {
 	char *reason; /* owned, may be NULL */
 	bool cannot_hold; /* norc_instance_end.cannot_hold */
 	bool not_in_job;  /* norc_instance_end.not_in_job */
+	int64_t job_id;   /* its job instance when known (0: none, or not loaded) */
 	int failures; /* attempts the database refused */
 };
 
@@ -105,8 +106,9 @@ static void announce_after(struct executor *ex, int64_t id, struct norc_instance
 			  after->released_id, id);
 	if (after->retry_id || after->released_id)
 		norc_doorbell_ring(ex->cfg, 0);
-	if (after->notes.ring_queue == ex->q->id)
-		ex->next_poll_us = 0; /* nodes of a job were queued here: take them now */
+	for (int i = 0; i < after->notes.nring; i++)
+		if (after->notes.ring[i] == ex->q->id)
+			ex->next_poll_us = 0; /* nodes of a job were queued here: take them now */
 	norc_job_notes_flush(ex->cfg, &after->notes); /* job logs, doorbells */
 }
 
@@ -122,12 +124,13 @@ static bool end_instance(struct executor *ex, const struct pending_end *e,
 /* Keep an instance's end for the next transaction: an instance must never stay RUNNING while
  * its executor lives. Ends are written together with the next claim when the queue has
  * work (one transaction instead of two per instance), else at the next loop turn on their
- * own, and retried while the database does not take them. reason is borrowed (NULL: none). */
+ * own, and retried while the database does not take them. reason is borrowed (NULL: none).
+ * job_id: the job instance it is a node of, when known (known: the instance was loaded). */
 static void queue_end(struct executor *ex, int64_t id, int status, int code, int sig,
-		      const char *reason, bool may_hold, bool in_job)
+		      const char *reason, bool may_hold, int64_t job_id, bool known)
 {
 	struct pending_end e = {id, status, code, sig, reason ? norc_xstrdup(reason) : NULL,
-				!may_hold, !in_job, 0};
+				!may_hold, known && !job_id, job_id, 0};
 	ex->pending = norc_xrealloc(ex->pending, (ex->npending + 1) * sizeof(*ex->pending));
 	ex->pending[ex->npending++] = e;
 }
@@ -164,6 +167,14 @@ static bool ends_in_tx(struct executor *ex, struct norc_instance_after *after)
 		if (!end_instance(ex, &ex->pending[i], &after[i]))
 			return false;
 	return true;
+}
+
+/* Ends of nodes of different jobs in one transaction lock those jobs' rows (job.h): in the
+ * same order on every executor, by job, so two of them cannot wait for each other. */
+static int by_job(const void *a, const void *b)
+{
+	const struct pending_end *x = a, *y = b;
+	return x->job_id < y->job_id ? -1 : x->job_id > y->job_id;
 }
 
 /* The transaction with the kept ends in it was rolled back: what they decided is void. */
@@ -286,7 +297,7 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 		snprintf(why, sizeof(why), "could not start: cannot load it: %s",
 			 norc_db_errmsg(ex->db));
 		NORC_ERROR("instance #%" PRId64 " %s; it is marked ERROR", id, why);
-		queue_end(ex, id, NORC_ST_ERROR, -1, 0, why, true, true); /* not loaded: look */
+		queue_end(ex, id, NORC_ST_ERROR, -1, 0, why, true, 0, false); /* not loaded: look */
 		record_ends(ex);
 		return;
 	}
@@ -341,7 +352,7 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 				*r = (struct run){
 					.used = true, .pid = pid, .log_fd = fd, .instance_id = id,
 					.label = label, .may_hold = ri.may_hold,
-					.in_job = ri.job_instance_id != 0,
+					.job_id = ri.job_instance_id,
 					.deadline_us = ri.timeout_s
 							       ? norc_clock_mono_us() +
 									 ri.timeout_s * NORC_US_PER_SEC
@@ -374,7 +385,7 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 		}
 		char why[600];
 		snprintf(why, sizeof(why), "could not start: %s", err);
-		queue_end(ex, id, NORC_ST_ERROR, -1, 0, why, ri.may_hold, ri.job_instance_id != 0);
+		queue_end(ex, id, NORC_ST_ERROR, -1, 0, why, ri.may_hold, ri.job_instance_id, true);
 		record_ends(ex); /* at once: recorded before the executor says SUSPENDED */
 		if (host_fault && ex->status == NORC_ST_RUNNING) {
 			NORC_ERROR("Executor suspended: this host cannot start instances (%s). Fix "
@@ -406,6 +417,8 @@ static bool fill_slots(struct executor *ex)
 			break;
 		}
 		size_t nends = with_ends ? ex->npending : 0;
+		if (nends > 1)
+			qsort(ex->pending, nends, sizeof(*ex->pending), by_job);
 		struct norc_instance_after *after =
 			nends ? norc_xcalloc(nends, sizeof(*after)) : NULL;
 		if (nends && !ends_in_tx(ex, after)) {
@@ -490,7 +503,7 @@ static void finish_run(struct executor *ex, struct run *r, int wstatus)
 	close(r->log_fd);
 	queue_end(ex, r->instance_id, status, code, sig,
 		  r->timed_out ? "timed out" : r->interrupted ? r->why_interrupted : NULL,
-		  r->may_hold, r->in_job);
+		  r->may_hold, r->job_id, true);
 	NORC_INFO("%s ended with status %s.", r->label, norc_status_name(status));
 	free(r->label);
 	*r = (struct run){0};

@@ -122,7 +122,7 @@ wait_for 10 "SELECT status FROM instances WHERE id = $j" 13 && ok "fail_fast: th
 # 8. norc_control instance ID --kill stops a running job.
 define Killme "k1:Long k2:Ok" "k1>k2"
 j=$(run_job Killme)
-wait_for 10 "SELECT status FROM instances WHERE id = $(node_id "$j" k1)" 2 || bad "k1 not running"
+wait_for 10 "SELECT i.status FROM instances i JOIN job_nodes n ON n.id = i.job_node_id WHERE i.job_instance_id = $j AND n.name = 'k1'" 2 || bad "k1 not running"
 expect_ok "norc_control instance --kill takes a job instance" ctl instance "$j" --kill
 wait_for 10 "SELECT status FROM instances WHERE id = $j" 16 && ok "the killed job ends INTERRUPTED" || bad "Killme: $(st "$j")"
 [ "$(st "$(node_id "$j" k1)")/$(st "$(node_id "$j" k2)")" = "16/11" ] && ok "its nodes: INTERRUPTED, NOT_RUN" || bad "Killme nodes"
@@ -143,6 +143,24 @@ expect_fail "a job instance is retried once" 1 "retried already as instance #$r"
 expect_fail "a successful job is not retried" 1 "nothing to retry" norc job retry "$r"
 expect_fail "retry takes only job instances" 1 "is not a job instance" norc job retry "$(node_id "$j" first)"
 
+# 9b. A retry whose attempt was lost before it started ran nothing: the next retry still runs
+# only what did not succeed in the last attempt that ran (not every node).
+norc task add Count3 --command "echo x >> $WORK/third.count" >/dev/null
+norc task add Flaky3 --command "test -f $WORK/fixed3" >/dev/null
+define Re3 "first3:Count3 flaky3:Flaky3" "first3>flaky3"
+j=$(run_job Re3)
+wait_for 15 "SELECT status FROM instances WHERE id = $j" 13 || bad "Re3 did not fail: $(st "$j")"
+for x in $(sql "SELECT id FROM daemons WHERE kind = 'executor' AND status = 2"); do ctl executor "$x" --pause --wait >/dev/null; done
+norc job retry "$j" >/dev/null
+r2=$(sql "SELECT id FROM instances WHERE previous_id = $j")
+sql "UPDATE instances SET status = 14, ended = started, reason = 'executor lost' WHERE id = $r2" # as if lost at once
+for x in $(sql "SELECT id FROM daemons WHERE kind = 'executor' AND status = 3"); do ctl executor "$x" --resume >/dev/null; done
+touch "$WORK/fixed3"
+expect_ok "retry of an attempt that ran nothing" norc job retry "$r2"
+expect_out "it counts the nodes of the last attempt that ran" "retries #$r2: 1 node\(s\) to run"
+r3=$(sql "SELECT id FROM instances WHERE previous_id = $r2")
+wait_for 15 "SELECT status FROM instances WHERE id = ${r3:-0}" 7 && [ "$(sql "SELECT COUNT(*) FROM instances WHERE job_instance_id = $r3")" = 1 ] && [ "$(wc -l <"$WORK/third.count")" = 1 ] && ok "it ran only flaky3; first3 did not run again" || bad "r3: $(st "${r3:-0}") nodes $(sql "SELECT COUNT(*) FROM instances WHERE job_instance_id = ${r3:-0}") first3 ran $(wc -l <"$WORK/third.count")"
+
 # 10. An automatic retry (the Job task's --retries) also runs only what did not succeed.
 norc task add Count2 --command "echo x >> $WORK/second.count" >/dev/null
 norc task add Once --command "if [ -f $WORK/once ]; then true; else touch $WORK/once; false; fi" >/dev/null
@@ -150,6 +168,13 @@ define Auto "c2:Count2 once:Once" "" --retries 1
 j=$(run_job Auto)
 wait_for 20 "SELECT status FROM instances WHERE previous_id = $j" 7 && ok "the job's automatic retry ends SUCCESS" || bad "auto retry: $(sql "SELECT id, status FROM instances WHERE previous_id = $j")"
 [ "$(wc -l <"$WORK/second.count")" = 1 ] && ok "the node that had succeeded did not run again" || bad "c2 ran $(wc -l <"$WORK/second.count") times"
+
+# 11. A scheduled job: each fire is a job instance; its nodes carry that fire's nominal time.
+define Sched "s1:Ok s2:Ok" "s1>s2"
+norc schedule add Sched --queue Q --period 1 --reps 2 >/dev/null
+sid=$(sql "SELECT id FROM tasks WHERE name = 'Sched'")
+wait_for 15 "SELECT COUNT(*) FROM instances WHERE task_id = $sid AND status = 7" 2 && ok "a schedule fires the job twice, both SUCCESS" || bad "scheduled job: $(sql "SELECT id, status FROM instances WHERE task_id = $sid")"
+[ "$(sql "SELECT COUNT(*) FROM instances n JOIN instances j ON j.id = n.job_instance_id WHERE j.task_id = $sid AND n.fire_time = j.fire_time AND j.schedule_id IS NOT NULL AND n.status = 7")" = 4 ] && ok "their 4 nodes ran with each fire's nominal time" || bad "scheduled nodes"
 
 [ "$(sql "SELECT COUNT(*) FROM instances WHERE status IN (1, 2)")" = 0 ] && ok "nothing left CREATED or RUNNING" || bad "left: $(sql "SELECT id, status, job_instance_id FROM instances WHERE status IN (1, 2)")"
 finish

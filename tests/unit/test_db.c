@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "db.h"
 #include "instance.h"
+#include "job.h"
 #include "schema.h"
 #include "status.h"
 #include "mem.h"
@@ -1203,6 +1204,38 @@ static void fake_rang(void *ctx, int64_t qid, int64_t iid) { (void)ctx, (void)qi
 /* Overlap "queue": the blocker's end releases the held run, unless its task could not hold
  * one when it started (cannot_hold); then the scheduler's sweep does, and only once nothing
  * runs ahead of it. */
+/* An executor's stop requests are its running processes only: a job instance being stopped
+ * (it has nodes, no process) never hides them, however many there are. */
+START_TEST(job_kill_requests)
+{
+	char err[512], sql[256];
+	int from, n = -1, st[64];
+	int64_t ids[64];
+	ck_assert_int_eq(norc_schema_migrate(db, &from, err, sizeof(err)), NORC_OK);
+	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO queues (name, type, params, added) VALUES "
+				      "('Q', 'DBQueue', '{}', 1)"), NORC_OK);
+	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO tasks (name, type, params, added) VALUES "
+				      "('T', 'CommandTask', '{}', 1), ('J', 'Job', '{}', 1)"), NORC_OK);
+	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO daemons (kind, host, pid) VALUES "
+				      "('executor', 'h', 1)"), NORC_OK);
+	for (int i = 0; i < 70; i++) { /* job #(2i+1) stopping, its node #(2i+2) elsewhere */
+		snprintf(sql, sizeof(sql), "INSERT INTO instances (task_id, queue_id, status, "
+			 "enqueued, executor_id, kill_status) VALUES (2, 1, 2, 1, 1, 16)");
+		ck_assert_int_eq(norc_db_exec(db, sql), NORC_OK);
+		snprintf(sql, sizeof(sql), "INSERT INTO instances (task_id, queue_id, status, "
+			 "enqueued, job_instance_id) VALUES (1, 1, 2, 1, %d)", 2 * i + 1);
+		ck_assert_int_eq(norc_db_exec(db, sql), NORC_OK);
+	}
+	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO instances (task_id, queue_id, status, "
+				      "enqueued, executor_id, kill_status) VALUES (1, 1, 2, 1, 1, 16)"),
+			 NORC_OK);
+	ck_assert_int_eq(norc_job_kill_requests(db, 1, ids, st, 64, &n), NORC_OK);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(ids[0], 141);
+	ck_assert_int_eq(st[0], NORC_ST_INTERRUPTED);
+}
+END_TEST
+
 START_TEST(held_release)
 {
 	char err[512], sql[256];
@@ -1360,6 +1393,7 @@ int main(void)
 	tcase_add_test(tc, ddl_table_exists);
 	tcase_add_test(tc, instance_retries);
 	tcase_add_test(tc, held_release);
+	tcase_add_test(tc, job_kill_requests);
 	suite_add_tcase(s, tc);
 
 	if (on_mariadb()) {
