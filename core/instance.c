@@ -257,19 +257,23 @@ int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance
 	char node_name[160] = "?";
 	if (!end->not_in_job) { /* a job's node? Its job's rows are locked before its own (job.h) */
 		struct norc_stmt *st;
+		int64_t outer = 0; /* the job's own job, if it is nested */
 		rc = norc_db_query_row(db, "SELECT COALESCE(i.job_instance_id, 0), COALESCE("
-				       "i.job_node_id, 0), COALESCE(n.name, '?') FROM instances i LEFT "
-				       "JOIN job_nodes n ON n.id = i.job_node_id WHERE i.id = ?", id, &st);
+				       "i.job_node_id, 0), COALESCE(n.name, '?'), COALESCE("
+				       "j.job_instance_id, 0) FROM instances i LEFT JOIN job_nodes n ON "
+				       "n.id = i.job_node_id LEFT JOIN instances j ON j.id = "
+				       "i.job_instance_id WHERE i.id = ?", id, &st);
 		if (rc == NORC_OK) {
 			job = norc_stmt_column_int64(st, 0);
 			node = norc_stmt_column_int64(st, 1);
 			snprintf(node_name, sizeof(node_name), "%s", norc_stmt_column_text(st, 2));
+			outer = norc_stmt_column_int64(st, 3);
 			norc_stmt_finalize(st);
 		}
 		if (rc == NORC_ENOTFOUND)
 			rc = NORC_OK; /* the UPDATE below changes nothing then */
 		if (rc == NORC_OK && job)
-			rc = norc_job_lock_chain(db, job);
+			rc = norc_job_lock_chain(db, job, outer);
 	}
 	char reason[256]; /* the column is VARCHAR(255) */
 	if (end->reason) {

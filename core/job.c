@@ -208,11 +208,17 @@ static void jobrun_free(struct jobrun *jr)
 	memset(jr, 0, sizeof(*jr));
 }
 
-int norc_job_lock_chain(struct norc_db *db, int64_t job_id)
+int norc_job_lock_chain(struct norc_db *db, int64_t job_id, int64_t parent)
 {
 	int64_t chain[32]; /* job_id, its job, that job's job, ... (only 32 levels deep) */
 	int n = 0, rc = NORC_OK;
-	for (int64_t id = job_id; id && n < 32 && rc == NORC_OK;) {
+	chain[n++] = job_id;
+	for (int64_t id = parent; id && n < 32 && rc == NORC_OK;) {
+		if (id < 0) /* not known: look */
+			rc = norc_db_query_int64(db, "SELECT COALESCE(job_instance_id, 0) FROM "
+						 "instances WHERE id = ?", &id, 1, job_id);
+		if (rc != NORC_OK || !id)
+			break;
 		chain[n++] = id;
 		rc = norc_db_query_int64(db, "SELECT COALESCE(job_instance_id, 0) FROM instances "
 					 "WHERE id = ?", &id, 1, id);
@@ -230,11 +236,11 @@ int norc_job_lock_chain(struct norc_db *db, int64_t job_id)
 }
 
 /* Lock job instance id's row (serializes every decision about one job; its outer jobs' rows
- * first) and read it. */
-static int load_job(struct norc_db *db, int64_t id, struct jobrun *jr)
+ * first) unless locked says the caller did, and read it. */
+static int load_job(struct norc_db *db, int64_t id, bool locked, struct jobrun *jr)
 {
 	memset(jr, 0, sizeof(*jr));
-	int rc = norc_job_lock_chain(db, id);
+	int rc = locked ? NORC_OK : norc_job_lock_chain(db, id, -1);
 	struct norc_stmt *st;
 	if (rc == NORC_OK)
 		rc = norc_db_query_row(db,
@@ -558,7 +564,7 @@ static int start_tx(struct norc_db *db, int64_t id, int timeout_s, struct norc_j
 		    struct norc_job_notes *notes)
 {
 	struct jobrun jr;
-	int rc = load_job(db, id, &jr);
+	int rc = load_job(db, id, false, &jr);
 	int64_t already = 0;
 	if (rc == NORC_OK)
 		rc = norc_db_query_int64(db, "SELECT COUNT(*) FROM instances WHERE job_instance_id "
@@ -747,7 +753,7 @@ int norc_job_node_ended(struct norc_db *db, int64_t job_id, const struct norc_jo
 			struct norc_job_notes *notes)
 {
 	struct jobrun jr;
-	int rc = load_job(db, job_id, &jr);
+	int rc = load_job(db, job_id, true, &jr);
 	if (rc == NORC_ENOTFOUND)
 		return NORC_OK;
 	if (rc != NORC_OK || norc_status_is_final(jr.status)) {
@@ -789,7 +795,7 @@ static int stop_tx(struct norc_db *db, int64_t id, int status, const char *reaso
 		   struct norc_job_notes *notes)
 {
 	struct jobrun jr;
-	int rc = load_job(db, id, &jr);
+	int rc = load_job(db, id, false, &jr);
 	if (rc != NORC_OK || norc_status_is_final(jr.status)) {
 		jobrun_free(&jr);
 		return rc;
@@ -869,7 +875,7 @@ static int kill_tx(struct norc_db *db, int64_t id, int status, const char *reaso
 {
 	struct jobrun jr;
 	int64_t kids = 0, changed = 0;
-	int rc = load_job(db, id, &jr); /* locked: a start cannot slip between look and act */
+	int rc = load_job(db, id, false, &jr); /* locked: a start cannot slip between look and act */
 	if (rc == NORC_ENOTFOUND)
 		rc = norc_err_set(err, errlen, rc, "instance #%" PRId64 " does not exist; `norc "
 				  "instance list` shows them", id);
@@ -937,7 +943,7 @@ static int retry_tx(struct norc_db *db, int64_t id, int64_t *new_id, int64_t *qu
 		    int *nodes, char *err, size_t errlen)
 {
 	struct jobrun jr;
-	int rc = load_job(db, id, &jr);
+	int rc = load_job(db, id, false, &jr);
 	int64_t retried = 0, is_job = 0, maxatt = 0, sched = 0, cnt = 0;
 	if (rc == NORC_ENOTFOUND)
 		return norc_err_set(err, errlen, rc, "instance #%" PRId64 " does not exist; `norc "

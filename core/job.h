@@ -105,7 +105,8 @@ enum norc_job_verdict norc_job_decide(struct norc_job_graph *g, bool stop, int *
 /* Lock job instance job_id's row and those of the jobs it is a node of, the outermost first:
  * every path that decides about a job (a node's end, a start, a stop) takes its locks in this
  * order, so they wait for each other instead of deadlocking. Inside a transaction. */
-int norc_job_lock_chain(struct norc_db *db, int64_t job_id);
+/* parent: job_id's own job instance when the caller knows it (0: none), -1: look it up. */
+int norc_job_lock_chain(struct norc_db *db, int64_t job_id, int64_t parent);
 
 /* What starting a job instance did. */
 struct norc_job_started {
@@ -120,8 +121,8 @@ struct norc_job_started {
 int norc_job_start(struct norc_db *db, int64_t id, int timeout_s, struct norc_job_started *out,
 		   struct norc_job_notes *notes, char *err, size_t errlen);
 
-/* Inside norc_instance_end's transaction, after node instance e->id of job instance job_id
- * reached e->status: push ready children, mark what will not run, and end the job instance
+/* Inside norc_instance_end's transaction, with job_id's rows locked (norc_job_lock_chain),
+ * after node instance e->id of job instance job_id reached e->status: push ready children, mark what will not run, and end the job instance
  * when nothing of it is left (which may end its own parent job in turn). */
 struct norc_job_ended {
 	int64_t id;       /* the node instance */
