@@ -59,6 +59,8 @@ static const struct opt opts[] = {
 	 "limit)"},
 	{"daemon.kill_grace", OPT_INT, F(kill_grace_s), 0, 3600, false,
 	 "seconds between SIGTERM and SIGKILL for a task's process group"},
+	{"daemon.finally_timeout", OPT_INT, F(finally_timeout_s), 1, 86400, false,
+	 "seconds a task plugin's finally hook may run before it is killed (TIMEDOUT)"},
 };
 #undef F
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -256,6 +258,7 @@ static void set_defaults(struct norc_config *c)
 	c->heartbeat_timeout_s = 20;
 	c->stop_timeout_s = 600;
 	c->kill_grace_s = 5;
+	c->finally_timeout_s = 30;
 }
 
 static int check(struct norc_config *c, char *err, size_t errlen)
@@ -345,6 +348,7 @@ int norc_config_reload(struct norc_config *cfg, char *restart_note, size_t notel
 	cfg->heartbeat_timeout_s = n->heartbeat_timeout_s;
 	cfg->kill_grace_s = n->kill_grace_s;
 	cfg->stop_timeout_s = n->stop_timeout_s;
+	cfg->finally_timeout_s = n->finally_timeout_s;
 	char *t = cfg->log_dir;
 	cfg->log_dir = n->log_dir;
 	n->log_dir = t;
@@ -460,6 +464,7 @@ void norc_config_print(const struct norc_config *c, FILE *out, bool json)
 	json_object_set_new(dm, "heartbeat_timeout", json_integer(c->heartbeat_timeout_s));
 	json_object_set_new(dm, "kill_grace", json_integer(c->kill_grace_s));
 	json_object_set_new(dm, "stop_timeout", json_integer(c->stop_timeout_s));
+	json_object_set_new(dm, "finally_timeout", json_integer(c->finally_timeout_s));
 	json_object_set_new(o, "daemon", dm);
 	if (json) {
 		json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

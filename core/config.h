@@ -41,6 +41,7 @@ struct norc_config {
 	int heartbeat_timeout_s;
 	int kill_grace_s; /* SIGTERM -> SIGKILL delay for timed-out or killed tasks */
 	int stop_timeout_s; /* STOP: how long running instances may finish (0: no limit) */
+	int finally_timeout_s; /* a task plugin's finally hook: TIMEDOUT after this long */
 };
 
 /* Which file would be read for an explicit -C value (may be NULL). Borrowed or static. */

@@ -123,6 +123,38 @@ int norc_instance_load(struct norc_db *db, int64_t id, struct norc_run_info *out
 	return rc;
 }
 
+int norc_instance_set_revision(struct norc_db *db, int64_t id, const char *info)
+{
+	char text[65];
+	snprintf(text, sizeof(text), "%s", info);
+	norc_text_clip(text, 64);
+	struct norc_stmt *st;
+	int64_t rev = 0;
+	int rc = NORC_OK;
+	for (int tries = 0; tries < 2; tries++) { /* a new text: insert; lost a race: read */
+		rc = norc_db_prepare(db, "SELECT id FROM revisions WHERE info = ?", &st);
+		bool row = false;
+		if (rc == NORC_OK && (rc = norc_stmt_bind_text(st, 1, text)) == NORC_OK &&
+		    (rc = norc_stmt_step(st, &row)) == NORC_OK && row)
+			rev = norc_stmt_column_int64(st, 0);
+		norc_stmt_finalize(st);
+		if (rc != NORC_OK || rev)
+			break;
+		struct norc_arg a[] = {NORC_AS(text)};
+		rc = norc_model_exec(db, "INSERT INTO revisions (info) VALUES (?)", a, 1, NULL);
+		if (rc == NORC_OK) {
+			rev = norc_db_last_insert_id(db);
+			break;
+		}
+		if (rc != NORC_EEXIST)
+			break;
+	}
+	if (rc != NORC_OK || !rev)
+		return rc != NORC_OK ? rc : NORC_ERR;
+	struct norc_arg b[] = {NORC_AI(rev), NORC_AI(id)};
+	return norc_model_exec(db, "UPDATE instances SET revision_id = ? WHERE id = ?", b, 2, NULL);
+}
+
 void norc_run_info_free(struct norc_run_info *ri)
 {
 	free(ri->task_name);

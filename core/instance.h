@@ -62,6 +62,9 @@ struct norc_run_info {
 	char *job_log_path, *node_name; /* with job_instance_id (may be NULL: a removed node) */
 };
 int norc_instance_load(struct norc_db *db, int64_t id, struct norc_run_info *out);
+/* Record revision text `info` (a task plugin's revision hook, at most 64 bytes) on instance
+ * id: one row per distinct text in revisions, shared. */
+int norc_instance_set_revision(struct norc_db *db, int64_t id, const char *info);
 void norc_run_info_free(struct norc_run_info *ri);
 
 /* How an instance ended. exit_code < 0 and term_signal 0 store NULLs; reason (borrowed, may

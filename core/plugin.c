@@ -26,6 +26,10 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <poll.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -298,6 +302,54 @@ int norc_plugin_check_file(const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+/* A plugin's init runs in the loading process, where a hang or a crash would take the
+ * daemon with it. So it is first tried in a forked copy (the host's database is NULL
+ * there), for at most NORC_PLUGIN_INIT_TIMEOUT_S: a probe that does not return in time or
+ * dies of a signal refuses the plugin; one that returns (ok or not) lets the real call
+ * decide and report. init may therefore run twice. */
+#define NORC_PLUGIN_INIT_TIMEOUT_S 5
+static int probe_init(const struct norc_plugin *p, const char *path, char *err, size_t errlen)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		return NORC_OK; /* no probe possible: the real call goes ahead */
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		norc_host_set_db(NULL); /* the parent's connection is not ours to use */
+		struct norc_host *host = norc_host_new(p->name);
+		void *state = NULL;
+		char why[256];
+		int rc = p->init(host, norc_host_api(), &state, why, sizeof(why));
+		_exit(rc == NORC_OK ? 0 : 1);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		close(pfd[0]);
+		return NORC_OK;
+	}
+	/* the pipe's write end closes when the probe exits: POLLHUP */
+	struct pollfd pf = {.fd = pfd[0], .events = POLLIN};
+	int n;
+	while ((n = poll(&pf, 1, NORC_PLUGIN_INIT_TIMEOUT_S * 1000)) < 0 && errno == EINTR)
+		;
+	close(pfd[0]);
+	if (n == 0)
+		kill(pid, SIGKILL);
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (n == 0)
+		return norc_err_set(err, errlen, NORC_EPLUGIN, "check 'init' failed: plugin '%s' "
+				    "(%s): init did not return within %d s; fix the plugin (init "
+				    "must not block)", p->name, path, NORC_PLUGIN_INIT_TIMEOUT_S);
+	if (WIFSIGNALED(st))
+		return norc_err_set(err, errlen, NORC_EPLUGIN, "check 'init' failed: plugin '%s' "
+				    "(%s): init crashed (signal %d, SIG%s); fix the plugin", p->name,
+				    path, WTERMSIG(st), sigabbrev_np(WTERMSIG(st)));
+	return NORC_OK;
+}
+
 int norc_plugin_load_file(const char *path, char *err, size_t errlen)
 {
 	void *h;
@@ -307,6 +359,10 @@ int norc_plugin_load_file(const char *path, char *err, size_t errlen)
 		return rc;
 	struct norc_host *host = norc_host_new(p->name);
 	void *state = NULL;
+	if (p->init && (rc = probe_init(p, path, err, errlen)) != NORC_OK) {
+		norc_host_free(host);
+		return rc; /* not dlclose()d: the probe ran its code, so keep it mapped */
+	}
 	if (p->init) {
 		char why[256] = "";
 		rc = p->init(host, norc_host_api(), &state, why, sizeof(why));

@@ -3,6 +3,8 @@
  * no malloc, no stdio, no logging between fork and exec.
  */
 #include "spawn.h"
+
+extern char **environ;
 #include "mem.h"
 
 #include <norc/plugin.h>
@@ -108,6 +110,8 @@ static void child_main(const struct norc_spawn_req *req, int pfd_r, int pfd_w, p
 		child_fail(3, 'e');
 	}
 	close(3);
+	if (req->envp) /* in-child mode: the task's environment, as execve would give it */
+		environ = (char **)req->envp;
 	_exit(req->run_child ? req->run_child(req->arg) & 0xff : 127);
 }
 

@@ -64,6 +64,15 @@ struct run {
 	const char *why_interrupted; /* static text: "executor killed", "stop deadline passed";
 				      * NULL with kill_status (the reason is in the database) */
 	int kill_status; /* asked to stop (norc_job_kill_requests): the status to record */
+	/* what the plugin's hooks get again after the run (finally): owned */
+	const struct norc_plugin_entry *plugin;
+	struct norc_run_info ri;
+	struct norc_params *params;
+	char *abs_log;
+	int64_t started_us; /* wall clock */
+	/* the finally hook's child runs (pid is its): the task's outcome waits here */
+	bool finalizing;
+	struct norc_task_result result;
 };
 
 /* An instance end the database did not take yet (locked, down): retried every loop turn. */
@@ -281,6 +290,95 @@ static bool start_job(struct executor *ex, const struct norc_run_info *ri, const
 	return true;
 }
 
+/* What a plugin hook is told about a run. Borrows from ri, params and abs_log. */
+static struct norc_task_ctx run_ctx(const struct executor *ex, const struct norc_run_info *ri,
+				    const struct norc_params *params, const char *abs_log)
+{
+	return (struct norc_task_ctx){
+		.struct_size = sizeof(struct norc_task_ctx), .instance_id = ri->id,
+		.task_id = ri->task_id, .task_name = ri->task_name,
+		.fire_time_us = ri->fire_time_us, .params = params, .log_path = abs_log,
+		.tmp_dir = ex->cfg->tmp_dir, .timeout_s = ri->timeout_s, .attempt = ri->attempt,
+	};
+}
+
+/* In a forked child (a copy of the executor, fork(), never the shared-memory spawn): a
+ * plugin's run_child or finally. Its return value becomes the child's exit code. */
+struct child_call {
+	const struct norc_plugin_entry *p;
+	struct norc_task_ctx ctx;
+	struct norc_task_result result;
+};
+static int call_run_child(void *arg)
+{
+	const struct child_call *c = arg;
+	const struct norc_task_ops *o = c->p->desc->ops;
+	return o->run_child(c->p->state, &c->ctx);
+}
+static int call_finally(void *arg)
+{
+	const struct child_call *c = arg;
+	const struct norc_task_ops *o = c->p->desc->ops;
+	int st = o->finally(c->p->state, &c->ctx, &c->result);
+	return st >= NORC_ST_SUCCESS && st <= NORC_ST_INTERRUPTED ? st : st == 0 ? 0 : 1;
+}
+
+/* The revision hook (optional, in the daemon: keep it cheap): recorded on the instance. */
+static void record_revision(struct executor *ex, const struct norc_plugin_entry *p,
+			    const struct norc_task_ctx *ctx, const char *label)
+{
+	const struct norc_task_ops *o = p->desc->ops;
+	char rev[64] = "";
+	if (!o->revision || o->revision(p->state, ctx, rev, sizeof(rev)) != NORC_OK || !rev[0])
+		return;
+	rev[sizeof(rev) - 1] = '\0';
+	if (norc_instance_set_revision(ex->db, ctx->instance_id, rev) != NORC_OK)
+		NORC_WARN("%s: cannot record its revision '%s': %s", label, rev,
+			  norc_db_errmsg(ex->db));
+}
+
+/* Spawn the run's process: prepare + exec, or the plugin's run_child in a fork. */
+static int spawn_task(struct executor *ex, const struct norc_plugin_entry *p,
+		      const struct norc_run_info *ri, const struct norc_task_ctx *ctx, int fd,
+		      pid_t *pid, const char *label, char *err, size_t errlen, bool *host_fault)
+{
+	const struct norc_task_ops *ops = p->desc->ops;
+	int rc;
+	if (p->desc->flags & NORC_TASK_INCHILD) {
+		fflush(NULL); /* the child may exit(): our buffered lines must not come out twice */
+		char **env = build_env(ri, ex->cfg, ex->cfg->tmp_dir, NULL);
+		struct child_call call = {.p = p, .ctx = *ctx};
+		struct norc_spawn_req req = {
+			.envp = env, .cwd = ex->cfg->tmp_dir, .log_fd = fd, .nice = ri->nice,
+			.run_child = call_run_child, .arg = &call, .parent_death_signal = SIGKILL,
+		};
+		rc = norc_spawn(&req, pid, err, errlen);
+		*host_fault = rc != NORC_OK;
+		free_strv(env);
+		return rc;
+	}
+	struct norc_exec_plan plan = {.struct_size = sizeof(plan)};
+	if ((rc = ops->prepare(p->state, ctx, &plan, err, errlen)) != NORC_OK)
+		return rc; /* the task's parameters: its failure, not the host's */
+	if (plan.preamble && write(fd, plan.preamble, strlen(plan.preamble)) < 0)
+		NORC_WARN("%s: cannot write its log: %s", label, strerror(errno));
+	const char *cwd = plan.cwd ? plan.cwd : ex->cfg->tmp_dir;
+	char **env = build_env(ri, ex->cfg, cwd, plan.envp);
+	struct norc_spawn_req req = {
+		.argv = plan.argv, .path = plan.path, .envp = env,
+		/* a plugin that names the file (CommandTask's direct exec) stands for the
+		 * shell: a bad file is the task's failure, not this host's */
+		.exec_failure_is_task_failure = plan.path != NULL,
+		.cwd = cwd, .log_fd = fd, .nice = ri->nice,
+		.parent_death_signal = SIGKILL, /* it dies with its executor */
+	};
+	rc = norc_spawn(&req, pid, err, errlen);
+	*host_fault = rc != NORC_OK;
+	free_strv(env);
+	ops->plan_free(p->state, &plan);
+	return rc;
+}
+
 /* Start instance id in slot r. On failure the instance is finished ERROR with the reason; a
  * failure of this host rather than of the task (its log cannot be written, its task type is
  * not installed here, no process can be made) also suspends the executor: the next instance
@@ -304,11 +402,11 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 	char *label = norc_xasprintf("<Instance #%" PRId64 " of %s %s>", id, ri.task_type,
 				     ri.task_name);
 	NORC_INFO("Starting %s...", label);
-	int fd = norc_daemon_open_file(ex->cfg, ri.log_path, NULL);
+	char *abs_log = NULL;
+	int fd = norc_daemon_open_file(ex->cfg, ri.log_path, &abs_log);
 	const struct norc_plugin_entry *p = norc_plugin_find(NORC_KIND_TASK, ri.task_type);
 	struct norc_params *params = NULL;
-	struct norc_exec_plan plan = {.struct_size = sizeof(plan)};
-	bool planned = false;
+	pid_t pid;
 	if (fd < 0)
 		host_fault = snprintf(err, sizeof(err), "cannot open its log %s/%s: %s",
 				      ex->cfg->log_dir, ri.log_path, strerror(errno));
@@ -317,38 +415,15 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 				      "this host (`norc plugins` lists them; check plugin_dirs)",
 				      ri.task_type);
 	else if (norc_params_from_json(ri.params_json, &params, err, sizeof(err)) == NORC_OK) {
-		const struct norc_task_ops *ops = p->desc->ops;
-		struct norc_task_ctx ctx = {
-			.struct_size = sizeof(ctx), .instance_id = id, .task_id = ri.task_id,
-			.task_name = ri.task_name, .fire_time_us = ri.fire_time_us,
-			.params = params, .log_path = ri.log_path, .tmp_dir = ex->cfg->tmp_dir,
-			.timeout_s = ri.timeout_s, .attempt = ri.attempt,
-		};
-		if (fd >= 0)
-			task_line(fd, "Starting %s.", label);
+		struct norc_task_ctx ctx = run_ctx(ex, &ri, params, abs_log);
+		task_line(fd, "Starting %s.", label);
 		if (p->desc->flags & NORC_TASK_JOB) {
 			if (start_job(ex, &ri, label, err, sizeof(err)))
 				err[0] = '\0';
-		} else if (p->desc->flags & NORC_TASK_INCHILD) {
-			snprintf(err, sizeof(err), "in-child task plugins are not supported yet");
-		} else if (ops->prepare(p->state, &ctx, &plan, err, sizeof(err)) == NORC_OK) {
-			planned = true;
-			if (plan.preamble && write(fd, plan.preamble, strlen(plan.preamble)) < 0)
-				NORC_WARN("%s: cannot write its log: %s", label, strerror(errno));
-			const char *cwd = plan.cwd ? plan.cwd : ex->cfg->tmp_dir;
-			char **env = build_env(&ri, ex->cfg, cwd, plan.envp);
-			struct norc_spawn_req req = {
-				.argv = plan.argv, .path = plan.path, .envp = env,
-				/* a plugin that names the file (CommandTask's direct
-				 * exec) stands for the shell: a bad file is the task's
-				 * failure, not this host's */
-				.exec_failure_is_task_failure = plan.path != NULL,
-				.cwd = cwd, .log_fd = fd,
-				.nice = ri.nice,
-				.parent_death_signal = SIGKILL, /* it dies with its executor */
-			};
-			pid_t pid;
-			if (norc_spawn(&req, &pid, err, sizeof(err)) == NORC_OK) {
+		} else {
+			record_revision(ex, p, &ctx, label);
+			if (spawn_task(ex, p, &ri, &ctx, fd, &pid, label, err, sizeof(err),
+				       &host_fault) == NORC_OK) {
 				*r = (struct run){
 					.used = true, .pid = pid, .log_fd = fd, .instance_id = id,
 					.label = label, .may_hold = ri.may_hold,
@@ -357,6 +432,8 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 							       ? norc_clock_mono_us() +
 									 ri.timeout_s * NORC_US_PER_SEC
 							       : 0,
+					.plugin = p, .ri = ri, .params = params, .abs_log = abs_log,
+					.started_us = norc_clock_now_us(),
 				};
 				ex->running++;
 				if (ri.job_instance_id && ri.job_log_path) {
@@ -366,16 +443,9 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 						      ri.node_name ? ri.node_name : "?", id, ex->id);
 					norc_job_notes_flush(ex->cfg, &notes);
 				}
-				label = NULL;
-				fd = -1;
-				err[0] = '\0';
-			} else {
-				host_fault = true;
+				return; /* the run owns label, fd, ri, params and abs_log now */
 			}
-			free_strv(env);
 		}
-		if (planned)
-			ops->plan_free(p->state, &plan);
 	}
 	if (err[0]) {
 		NORC_ERROR("%s could not start: %s", label, err);
@@ -397,6 +467,7 @@ static void start_run(struct executor *ex, struct run *r, int64_t id)
 		close(fd);
 	norc_params_free(params);
 	free(label);
+	free(abs_log);
 	norc_run_info_free(&ri);
 }
 
@@ -480,32 +551,116 @@ static bool instance_running(void *ctx, int64_t instance_id, pid_t pid)
 	return false;
 }
 
+/* The task ended: run the plugin's finally hook in a child of its own, with its own timeout
+ * (daemon.finally_timeout), before the end is recorded. false: there is none, or it could not
+ * be started (said in the log). */
+static bool start_finally(struct executor *ex, struct run *r, int status, int code, int sig)
+{
+	const struct norc_task_ops *o = r->plugin ? r->plugin->desc->ops : NULL;
+	if (!o || !o->finally)
+		return false;
+	struct child_call call = {
+		.p = r->plugin,
+		.ctx = run_ctx(ex, &r->ri, r->params, r->abs_log),
+		.result = {.struct_size = sizeof(struct norc_task_result), .status = status,
+			   .exit_code = code, .term_signal = sig, .timed_out = r->timed_out,
+			   .started_us = r->started_us, .ended_us = norc_clock_now_us()},
+	};
+	task_line(r->log_fd, "Task ended with status %s; running its finally hook (at most %d s).",
+		  norc_status_name(status), ex->cfg->finally_timeout_s);
+	fflush(NULL); /* the child may exit(): our buffered lines must not come out twice */
+	char **env = build_env(&r->ri, ex->cfg, ex->cfg->tmp_dir, NULL);
+	struct norc_spawn_req req = {
+		.envp = env, .cwd = ex->cfg->tmp_dir, .log_fd = r->log_fd, .nice = r->ri.nice,
+		.run_child = call_finally, .arg = &call, .parent_death_signal = SIGKILL,
+	};
+	char err[256];
+	pid_t pid;
+	int rc = norc_spawn(&req, &pid, err, sizeof(err));
+	free_strv(env);
+	if (rc != NORC_OK) {
+		task_line(r->log_fd, "Cannot run the finally hook: %s.", err);
+		return false;
+	}
+	r->result = call.result;
+	r->pid = pid;
+	r->finalizing = true;
+	r->timed_out = r->interrupted = false;
+	r->kill_at_us = 0;
+	r->deadline_us = norc_clock_mono_us() + ex->cfg->finally_timeout_s * NORC_US_PER_SEC;
+	return true;
+}
+
+/* How the finally hook's child ended changes the task's outcome (status). */
+static int after_finally(struct executor *ex, struct run *r, int wstatus)
+{
+	int status = r->result.status;
+	const char *was = norc_status_name(status);
+	if (r->timed_out) {
+		task_line(r->log_fd, "The finally hook timed out after %d s.",
+			  ex->cfg->finally_timeout_s);
+		return NORC_ST_TIMEDOUT;
+	}
+	if (WIFSIGNALED(wstatus)) {
+		task_line(r->log_fd, "The finally hook was killed by signal %d (SIG%s); the status "
+			  "stays %s.", WTERMSIG(wstatus), sigabbrev_np(WTERMSIG(wstatus)), was);
+		return status;
+	}
+	int c = WEXITSTATUS(wstatus);
+	if (c >= NORC_ST_SUCCESS && c <= NORC_ST_INTERRUPTED && c != status) {
+		task_line(r->log_fd, "The finally hook changed the status from %s to %s.", was,
+			  norc_status_name(c));
+		return c;
+	}
+	if (c == 1 || (c > 0 && c < NORC_ST_SUCCESS) || c > NORC_ST_INTERRUPTED)
+		task_line(r->log_fd, "The finally hook failed (exit %d); the status stays %s.", c,
+			  was);
+	return status;
+}
+
 static void finish_run(struct executor *ex, struct run *r, int wstatus)
 {
 	int status, code = -1, sig = 0;
-	if (WIFEXITED(wstatus)) {
-		code = WEXITSTATUS(wstatus);
-		status = code == 0 ? NORC_ST_SUCCESS : NORC_ST_FAILURE;
-		if (code == 126 || code == 127)
-			task_line(r->log_fd, "Invalid command: exit %d means the command was %s.", code,
-				  code == 127 ? "not found" : "found but could not be run");
-	} else {
-		sig = WTERMSIG(wstatus);
-		status = NORC_ST_FAILURE;
-	}
-	if (r->timed_out)
-		status = NORC_ST_TIMEDOUT;
-	else if (r->interrupted)
-		status = r->kill_status ? r->kill_status : NORC_ST_INTERRUPTED;
-	/* nothing the task started may outlive it: kill what is left of its group */
+	/* nothing the task (or its finally hook) started may outlive it: kill its group */
 	norc_spawn_kill_group(r->pid, SIGKILL);
+	if (r->finalizing) {
+		status = after_finally(ex, r, wstatus);
+		code = r->result.exit_code;
+		sig = r->result.term_signal;
+	} else {
+		if (WIFEXITED(wstatus)) {
+			code = WEXITSTATUS(wstatus);
+			status = code == 0 ? NORC_ST_SUCCESS : NORC_ST_FAILURE;
+			if (code == 126 || code == 127)
+				task_line(r->log_fd, "Invalid command: exit %d means the command "
+					  "was %s.", code,
+					  code == 127 ? "not found" : "found but could not be run");
+		} else {
+			sig = WTERMSIG(wstatus);
+			status = NORC_ST_FAILURE;
+			task_line(r->log_fd, "Task was killed by signal %d (SIG%s).", sig,
+				  sigabbrev_np(sig));
+		}
+		if (r->timed_out)
+			status = NORC_ST_TIMEDOUT;
+		else if (r->interrupted)
+			status = r->kill_status ? r->kill_status : NORC_ST_INTERRUPTED;
+		/* the task's reason, kept (static text) through its finally hook */
+		r->why_interrupted = r->timed_out ? "timed out" : r->interrupted ? r->why_interrupted
+										 : NULL;
+		if (start_finally(ex, r, status, code, sig))
+			return; /* recorded when the hook ends */
+	}
 	task_line(r->log_fd, "Task ended with status %s.", norc_status_name(status));
 	close(r->log_fd);
-	queue_end(ex, r->instance_id, status, code, sig,
-		  r->timed_out ? "timed out" : r->interrupted ? r->why_interrupted : NULL,
-		  r->may_hold, r->job_id, true);
+	const char *why = r->finalizing && r->timed_out ? "the finally hook timed out"
+							 : r->why_interrupted;
+	queue_end(ex, r->instance_id, status, code, sig, why, r->may_hold, r->job_id, true);
 	NORC_INFO("%s ended with status %s.", r->label, norc_status_name(status));
 	free(r->label);
+	free(r->abs_log);
+	norc_params_free(r->params);
+	norc_run_info_free(&r->ri);
 	*r = (struct run){0};
 	ex->running--;
 	/* what left the group (setsid) and was reparented to us dies with its instance too */

@@ -6,6 +6,9 @@
  */
 #include <norc/task.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #ifndef TP_MAGIC
 #define TP_MAGIC NORC_PLUGIN_MAGIC
 #endif
@@ -56,6 +59,13 @@ static int tp_init(struct norc_host *host, const struct norc_host_api *api, void
 	(void)host;
 	(void)api;
 	*state = NULL;
+#ifdef TP_INIT_HANGS
+	for (;;)
+		pause(); /* never returns: the loader's probe must give up on it */
+#endif
+#ifdef TP_INIT_CRASHES
+	raise(SIGSEGV);
+#endif
 #ifdef TP_INIT_FAILS
 	for (size_t i = 0; errlen && i < errlen - 1 && "test plugin refuses to start"[i]; i++)
 		err[i] = "test plugin refuses to start"[i], err[i + 1] = '\0';

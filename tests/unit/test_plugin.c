@@ -45,6 +45,8 @@ static const struct {
 	{"writable", "owner", "go-w"},
 	{"dup_a", NULL, NULL},
 	{"init_fails", NULL, NULL}, /* checks pass; init is not run by check_file */
+	{"init_hangs", NULL, NULL},
+	{"init_crashes", NULL, NULL},
 };
 
 START_TEST(check_each_file)
@@ -84,6 +86,13 @@ START_TEST(load_register_and_duplicates)
 	ck_assert_msg(strstr(err, "check 'init' failed") && strstr(err, "refuses to start"),
 		      "got: %s", err);
 	ck_assert_ptr_null(norc_plugin_find(NORC_KIND_TASK, "TestInitFails"));
+	/* an init that never returns or crashes is tried in a probe child, and refused */
+	ck_assert_int_eq(norc_plugin_load_file(path_of("init_hangs"), err, sizeof(err)), NORC_EPLUGIN);
+	ck_assert_msg(strstr(err, "check 'init' failed") && strstr(err, "did not return within"),
+		      "got: %s", err);
+	ck_assert_int_eq(norc_plugin_load_file(path_of("init_crashes"), err, sizeof(err)),
+			 NORC_EPLUGIN);
+	ck_assert_msg(strstr(err, "init crashed") && strstr(err, "SIGSEGV"), "got: %s", err);
 	ck_assert_uint_eq(norc_plugin_count(), 2);
 	norc_plugin_unload_all();
 	ck_assert_uint_eq(norc_plugin_count(), 0);

@@ -1,0 +1,133 @@
+/*
+ * hooks.c - a test task type, HookTask, that runs in the forked child (NORC_TASK_INCHILD) and
+ * has a finally and a revision hook, each doing what its parameters say, so the integration
+ * tests can make a plugin succeed, fail, crash, hang or leak and watch the executor live on.
+ *
+ *   do       ok | fail (exit 3) | segv | abort | exit (calls exit(4)) | loop | leakfds | sleep
+ *   sleep    seconds for do=sleep
+ *   finally  keep | fail (FAILURE) | success (SUCCESS) | sleep (never returns) | crash
+ *   mark     a file the finally hook appends "status=S exit=E signal=G timed_out=T" to
+ *   rev      the revision the revision hook reports
+ * Built with the public SDK only.
+ */
+#include <norc/task.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct norc_host_api *api;
+
+static int hk_init(struct norc_host *host, const struct norc_host_api *a, void **state,
+		   char *err, size_t errlen)
+{
+	(void)host;
+	(void)err;
+	(void)errlen;
+	api = a;
+	*state = NULL;
+	return NORC_OK;
+}
+
+static const char *param(const struct norc_params *p, const char *key, const char *dflt)
+{
+	const char *v = api->param_get(p, key);
+	return v ? v : dflt;
+}
+
+static int hk_validate(void *state, const struct norc_params *params, char *err, size_t errlen)
+{
+	(void)state;
+	static const char *const keys[] = {"do", "sleep", "finally", "mark", "rev", NULL};
+	for (size_t i = 0; i < api->param_count(params); i++) {
+		const char *k = api->param_key(params, i);
+		bool known = false;
+		for (const char *const *q = keys; *q; q++)
+			known |= strcmp(*q, k) == 0;
+		if (!known) {
+			snprintf(err, errlen, "HookTask has no parameter '%s' (do, sleep, finally, "
+				 "mark, rev)", k);
+			return NORC_EINVAL;
+		}
+	}
+	return NORC_OK;
+}
+
+static int hk_run(void *state, const struct norc_task_ctx *ctx)
+{
+	(void)state;
+	const char *what = param(ctx->params, "do", "ok");
+	printf("HookTask %s: do=%s log=%s\n", ctx->task_name, what, ctx->log_path);
+	fflush(stdout);
+	if (strcmp(what, "fail") == 0)
+		return 3;
+	if (strcmp(what, "segv") == 0)
+		raise(SIGSEGV);
+	if (strcmp(what, "abort") == 0)
+		abort();
+	if (strcmp(what, "exit") == 0)
+		exit(4);
+	if (strcmp(what, "loop") == 0)
+		for (volatile int spin = 0;; spin++)
+			;
+	if (strcmp(what, "leakfds") == 0)
+		for (int i = 0; i < 200; i++)
+			if (open("/dev/null", O_RDONLY) < 0)
+				break;
+	if (strcmp(what, "sleep") == 0)
+		sleep((unsigned)atoi(param(ctx->params, "sleep", "1")));
+	return 0;
+}
+
+static int hk_finally(void *state, const struct norc_task_ctx *ctx,
+		      const struct norc_task_result *r)
+{
+	(void)state;
+	const char *mark = param(ctx->params, "mark", NULL);
+	if (mark) {
+		FILE *f = fopen(mark, "a");
+		if (f) {
+			fprintf(f, "status=%d exit=%d signal=%d timed_out=%d\n", r->status,
+				r->exit_code, r->term_signal, r->timed_out);
+			fclose(f);
+		}
+	}
+	const char *what = param(ctx->params, "finally", "keep");
+	printf("finally: %s\n", what);
+	fflush(stdout);
+	if (strcmp(what, "fail") == 0)
+		return 13;
+	if (strcmp(what, "success") == 0)
+		return 7;
+	if (strcmp(what, "sleep") == 0)
+		for (;;)
+			pause();
+	if (strcmp(what, "crash") == 0)
+		raise(SIGSEGV);
+	return 0;
+}
+
+static int hk_revision(void *state, const struct norc_task_ctx *ctx, char *buf, size_t len)
+{
+	(void)state;
+	const char *rev = param(ctx->params, "rev", NULL);
+	if (!rev)
+		return NORC_EUNSUPP;
+	snprintf(buf, len, "%s", rev);
+	return NORC_OK;
+}
+
+static const struct norc_task_ops ops = {
+	.struct_size = sizeof(struct norc_task_ops),
+	.validate = hk_validate,
+	.run_child = hk_run,
+	.finally = hk_finally,
+	.revision = hk_revision,
+};
+
+NORC_PLUGIN_DEFINE(NORC_KIND_TASK, NORC_TASK_INCHILD, "HookTask", "1.0",
+		   "test task: runs, fails, crashes or hangs as told, with finally and revision",
+		   hk_init, NULL, &ops);
