@@ -616,14 +616,16 @@ static const struct norc_col instance_cols[] = {
 	{"exit_code", NORC_COL_INT},  {"attempt", NORC_COL_INT},   {"log_path", NORC_COL_TEXT},
 	{"previous", NORC_COL_INT},   {"retry_at", NORC_COL_TIME}, {"reason", NORC_COL_TEXT},
 	{"term_signal", NORC_COL_INT}, {"job", NORC_COL_INT},       {"node", NORC_COL_TEXT},
+	{"revision", NORC_COL_TEXT},
 };
 /* retry_at's marks (a held run, a job node waiting for its parents) are not times: NULL */
 #define INSTANCE_SELECT                                                                         \
 	"SELECT i.id, t.name, i.status, i.schedule_id, i.fire_time, i.executor_id, i.enqueued, " \
 	"i.started, i.ended, i.exit_code, i.attempt, i.log_path, i.previous_id, CASE WHEN "      \
 	"i.retry_at < 4611686018427387904 THEN i.retry_at END, i.reason, i.term_signal, "         \
-	"i.job_instance_id, n.name FROM instances i JOIN tasks t ON t.id = i.task_id LEFT JOIN "  \
-	"job_nodes n ON n.id = i.job_node_id "
+	"i.job_instance_id, n.name, r.info FROM instances i JOIN tasks t ON t.id = i.task_id "    \
+	"LEFT JOIN job_nodes n ON n.id = i.job_node_id LEFT JOIN revisions r ON r.id = "          \
+	"i.revision_id "
 _Static_assert(NORC_INSTANCE_HELD == INT64_C(4611686018427387904), "INSTANCE_SELECT's mark");
 
 int norc_model_instance_list(struct norc_db *db, const struct norc_instance_filter *f, json_t **rows)

@@ -86,7 +86,7 @@ static int instance_show(struct norc_cli *cli, int argc, char **argv)
 	static const char *const keys[] = {"id", "task", "status", "schedule", "fire_time",
 					   "executor", "enqueued", "started", "ended", "exit_code",
 					   "term_signal", "reason", "attempt", "previous", "retry_at",
-					   "job", "node", "log_path", NULL};
+					   "job", "node", "revision", "log_path", NULL};
 	json_t *nodes;
 	if (norc_model_instance_nodes(cli->db, id, &nodes) != NORC_OK) {
 		json_decref(obj);

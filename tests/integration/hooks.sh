@@ -56,6 +56,8 @@ i=$(hook Rev do=ok rev=abc123)
 j=$(norc --json run Rev --queue Q | sed 's/[^0-9]//g')
 wait_for 10 "SELECT COUNT(*) FROM instances WHERE id IN ($i, $j) AND status = 7" 2 || bad "Rev runs"
 [ "$(sql "SELECT r.info FROM instances i JOIN revisions r ON r.id = i.revision_id WHERE i.id = $i")" = abc123 ] && ok "revision abc123 recorded" || bad "revision: $(sql "SELECT revision_id FROM instances WHERE id = $i")"
+expect_ok "instance show" norc instance show "$i"
+expect_out "it shows the revision" "^revision: +abc123$"
 [ "$(sql "SELECT COUNT(*) FROM revisions WHERE info = 'abc123'")" = 1 ] && [ "$(sql "SELECT COUNT(DISTINCT revision_id) FROM instances WHERE id IN ($i, $j)")" = 1 ] && ok "two runs share one revision row" || bad "revision rows"
 
 # Crash isolation: each bad run fails only itself, with the reason in its log.
