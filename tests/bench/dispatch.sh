@@ -6,7 +6,9 @@
 # the nominal fire time to the last instance's end, against `xargs -P2 -n1 true` over N.
 # SQLite by default; NORC_BENCH_MARIADB_ENV=<env file of tests/integration/mariadb-tmp.sh>
 # runs it on MariaDB; NORC_BENCH_DIR puts the work directory (database and logs) elsewhere
-# than /tmp. Prints a markdown table; asserts only that every instance succeeded.
+# than /tmp; NORC_BENCH_INCHILD=1 makes the task a no-op in-child .so plugin (NoopTask,
+# tests/plugins/hooks.c) instead of a command. Prints a markdown table; asserts only that
+# every instance succeeded.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 N=${1:-1000}
@@ -24,11 +26,13 @@ span_us=$(sql "SELECT MAX(ended) - MIN(started) FROM instances")
 lag=$(sql "SELECT started - fire_time FROM instances" | pcts)
 t2=$(now_s); seq 1 "$N" | xargs -P2 -n1 true; t3=$(now_s)
 xargs_us=$(echo "($t3 - $t2) * 1000000 / 1" | bc)
+what="CommandTask \`${NORC_BENCH_COMMAND:-/usr/bin/true}\`"
+[ -n "${NORC_BENCH_INCHILD:-}" ] && what="in-child .so no-op (NoopTask: run_child returns 0)"
 f() { awk -v v="$1" -v d="$2" -v p="$3" 'BEGIN { printf "%.*f", p, v / d }'; } # f VALUE DIVISOR DECIMALS
 cat <<T
 | dispatch ($backend, $(machine), work dir on $(stat -f -c %T "$W")) | value | target |
 | --- | --- | --- |
-| $N CommandTask \`${NORC_BENCH_COMMAND:-/usr/bin/true}\` instances, all due at one second: scheduler -> queue -> norc_executor -c 2, logs on: nominal time to last end | $(f "$wall_us" 1000000 2) s ($(f "$wall_us" $((N * 1000)) 3) ms each; first start to last end $(f "$span_us" 1000000 2) s) | |
+| $N $what instances, all due at one second: scheduler -> queue -> norc_executor -c 2, logs on: nominal time to last end | $(f "$wall_us" 1000000 2) s ($(f "$wall_us" $((N * 1000)) 3) ms each; first start to last end $(f "$span_us" 1000000 2) s) | |
 | $N \`true\` with \`xargs -P2 -n1 true\` | $(f "$xargs_us" 1000000 2) s ($(f "$xargs_us" $((N * 1000)) 3) ms each) | |
 | ratio norc / xargs | $(f "$wall_us" "$xargs_us" 2) | 1.15 (SQLite), 1.5 (MariaDB) |
 | process start - nominal fire time over the burst: p50 / p95 / p99 / max | $lag | (bound by the burst: N starts at 2 at a time) |

@@ -28,11 +28,18 @@ bench_init() {
   fi
   trap bench_cleanup EXIT
   printf 'log_dir = "log"; tmp_dir = "tmp";\n' >>"$W/n.conf"
+  # NORC_BENCH_INCHILD=1: task T is a no-op in-child .so (the test plugin NoopTask:
+  # run_child returns 0, no other hook) instead of a command
+  [ -n "${NORC_BENCH_INCHILD:-}" ] && printf 'plugin_dirs = ["%s/../test-plugins/noop"];\n' "$B" >>"$W/n.conf"
   export NORC_CONFIG=$W/n.conf
   "$B/norc" init >/dev/null
   "$B/norc" queue add Q >/dev/null
-  # the program xargs runs; a bare `true` would be the shell's builtin (`sh -c true`)
-  "$B/norc" task add T --command "${NORC_BENCH_COMMAND:-/usr/bin/true}" >/dev/null
+  if [ -n "${NORC_BENCH_INCHILD:-}" ]; then
+    "$B/norc" task add T --type NoopTask >/dev/null
+  else
+    # the program xargs runs; a bare `true` would be the shell's builtin (`sh -c true`)
+    "$B/norc" task add T --command "${NORC_BENCH_COMMAND:-/usr/bin/true}" >/dev/null
+  fi
 }
 
 sql() {

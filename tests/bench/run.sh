@@ -53,6 +53,8 @@ both() { # both SCRIPT ARGS...: the script on SQLite, then on MariaDB when there
   one -u NORC_BENCH_MARIADB_ENV "$here/dispatch.sh" "$D"
   one -u NORC_BENCH_MARIADB_ENV NORC_BENCH_DIR=/dev/shm "$here/dispatch.sh" "$D"
   if [ -n "$M" ]; then one NORC_BENCH_MARIADB_ENV="$M" NORC_BENCH_DIR=/dev/shm "$here/dispatch.sh" "$D"; fi
+  one -u NORC_BENCH_MARIADB_ENV NORC_BENCH_DIR=/dev/shm NORC_BENCH_INCHILD=1 "$here/dispatch.sh" "$D"
+  if [ -n "$M" ]; then one NORC_BENCH_MARIADB_ENV="$M" NORC_BENCH_DIR=/dev/shm NORC_BENCH_INCHILD=1 "$here/dispatch.sh" "$D"; fi
   section "Fire lag: process start against the nominal time"
   for n in "${LAG[@]}"; do both firelag.sh "$n" "$SECS"; done
   section "Scale: $IDLE schedules, and a burst of $BURST schedules a minute"

@@ -59,6 +59,10 @@ static int hk_validate(void *state, const struct norc_params *params, char *err,
 static int hk_run(void *state, const struct norc_task_ctx *ctx)
 {
 	(void)state;
+#ifdef HK_NOOP
+	(void)ctx;
+	return 0; /* the benchmark's in-child no-op */
+#endif
 	const char *what = param(ctx->params, "do", "ok");
 	printf("HookTask %s: do=%s log=%s\n", ctx->task_name, what, ctx->log_path);
 	fflush(stdout);
@@ -120,6 +124,16 @@ static int hk_revision(void *state, const struct norc_task_ctx *ctx, char *buf, 
 	return NORC_OK;
 }
 
+#ifdef HK_NOOP /* NoopTask: run_child returns 0, no other hook (tests/bench/dispatch.sh) */
+static const struct norc_task_ops ops = {
+	.struct_size = sizeof(struct norc_task_ops),
+	.validate = hk_validate,
+	.run_child = hk_run,
+};
+__attribute__((unused)) static const void *unused_hooks[] = {hk_finally, hk_revision};
+NORC_PLUGIN_DEFINE(NORC_KIND_TASK, NORC_TASK_INCHILD, "NoopTask", "1.0",
+		   "test task: does nothing in the forked child", hk_init, NULL, &ops);
+#else
 static const struct norc_task_ops ops = {
 	.struct_size = sizeof(struct norc_task_ops),
 	.validate = hk_validate,
@@ -131,3 +145,4 @@ static const struct norc_task_ops ops = {
 NORC_PLUGIN_DEFINE(NORC_KIND_TASK, NORC_TASK_INCHILD, "HookTask", "1.0",
 		   "test task: runs, fails, crashes or hangs as told, with finally and revision",
 		   hk_init, NULL, &ops);
+#endif

@@ -51,38 +51,24 @@ static int filefresh_init(struct norc_host *host, const struct norc_host_api *a,
 	return NORC_OK;
 }
 
-/* "90", "30s", "5m", "2h" or "1d" -> seconds in *out (1 .. 100 years); false when not one. */
-static bool filefresh_duration(const char *s, long long *out)
+/* s as a whole number in *out; with units, a duration in seconds ("90", "30s", "5m", "2h",
+ * "1d"; 1 s .. 100 years). false when it is not one. */
+static bool filefresh_number(const char *s, bool units, long long *out)
 {
-	static const char units[] = "smhd";
-	static const long long seconds[] = {1, 60, 3600, 86400};
+	static const char suffix[] = "smhd";
+	static const long long mult[] = {1, 60, 3600, 86400};
 	char *end;
 	errno = 0;
-	long long n = strtoll(s, &end, 10);
-	long long unit = 1;
-	if (end == s || *s == '-' || *s == '+' || errno != 0 || n <= 0)
+	long long n = strtoll(s, &end, 10), unit = 1;
+	if (*s < '0' || *s > '9' || errno != 0)
 		return false;
-	if (*end) {
-		const char *u = strchr(units, *end);
-		if (!u || end[1])
-			return false;
-		unit = seconds[u - units];
-	}
-	if (n > 100LL * 365 * 86400 / unit)
+	if (units && *end && strchr(suffix, *end) && !end[1])
+		unit = mult[strchr(suffix, *end) - suffix];
+	else if (*end)
+		return false;
+	if (units && (n <= 0 || n > 100LL * 365 * 86400 / unit))
 		return false;
 	*out = n * unit;
-	return true;
-}
-
-/* A byte count ("0", "1024") in *out; false when not one. */
-static bool filefresh_bytes(const char *s, long long *out)
-{
-	char *end;
-	errno = 0;
-	long long n = strtoll(s, &end, 10);
-	if (end == s || *end || *s == '-' || *s == '+' || errno != 0)
-		return false;
-	*out = n;
 	return true;
 }
 
@@ -118,12 +104,12 @@ static int filefresh_validate(void *state, const struct norc_params *params, cha
 			 "or a number with s, m, h or d)");
 		return NORC_EINVAL;
 	}
-	if (!filefresh_duration(age, &v)) {
+	if (!filefresh_number(age, true, &v)) {
 		snprintf(err, errlen, "FileFresh max_age '%s' is not a duration: use seconds or a "
 			 "number with s, m, h or d, such as 90, 30m, 26h or 2d", age);
 		return NORC_EINVAL;
 	}
-	if (size && !filefresh_bytes(size, &v)) {
+	if (size && !filefresh_number(size, false, &v)) {
 		snprintf(err, errlen, "FileFresh min_size '%s' is not a number of bytes: use a "
 			 "whole number such as 1024, or 0 to accept empty files", size);
 		return NORC_EINVAL;
@@ -152,8 +138,8 @@ static int filefresh_run(void *state, const struct norc_task_ctx *ctx)
 	const char *age_text = api->param_get(ctx->params, "max_age");
 	const char *size_text = api->param_get(ctx->params, "min_size");
 	long long max_age = 0, min_size = 1;
-	if (!pattern || !age_text || !filefresh_duration(age_text, &max_age) ||
-	    (size_text && !filefresh_bytes(size_text, &min_size))) {
+	if (!pattern || !age_text || !filefresh_number(age_text, true, &max_age) ||
+	    (size_text && !filefresh_number(size_text, false, &min_size))) {
 		printf("FileFresh: bad parameters (the task was changed by hand?): run norc task "
 		       "show %s\n", ctx->task_name);
 		fflush(stdout);
