@@ -317,6 +317,10 @@ static int probe_init(const struct norc_plugin *p, const char *path, char *err, 
 	if (pid == 0) {
 		close(pfd[0]);
 		norc_host_set_db(NULL); /* the parent's connection is not ours to use */
+		/* a crash must kill the probe, whatever handler the program has (sanitizers) */
+		static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+		for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+			signal(fatal[i], SIG_DFL);
 		struct norc_host *host = norc_host_new(p->name);
 		void *state = NULL;
 		char why[256];
