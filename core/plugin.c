@@ -245,7 +245,11 @@ static int check(const char *path, void **handle, const struct norc_plugin **des
 				    "backup (3)", path, e.kind);
 
 	dlerror();
-	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	/* a name without a slash would make dlopen search the library path, not this folder */
+	char here[PATH_MAX];
+	if (!strchr(path, '/'))
+		snprintf(here, sizeof(here), "./%s", path);
+	void *h = dlopen(strchr(path, '/') ? path : here, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		const char *de = dlerror();
 		return norc_err_set(err, errlen, NORC_EPLUGIN,
@@ -319,8 +323,9 @@ static int probe_init(const struct norc_plugin *p, const char *path, char *err, 
 		norc_host_set_db(NULL); /* the parent's connection is not ours to use */
 		/* a crash must kill the probe, whatever handler the program has (sanitizers) */
 		static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+		struct sigaction dfl = {.sa_handler = SIG_DFL};
 		for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
-			signal(fatal[i], SIG_DFL);
+			sigaction(fatal[i], &dfl, NULL);
 		struct norc_host *host = norc_host_new(p->name);
 		void *state = NULL;
 		char why[256];

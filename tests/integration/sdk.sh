@@ -44,12 +44,7 @@ conf="$WORK/norc.conf"
 printf 'database: { path = "norc.db"; };\nlog_dir = "log";\ntmp_dir = "tmp";\nplugin_dirs = ["%s"];\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; };\n' "$WORK/dropin" >"$conf"
 export NORC_CONFIG="$conf"
 norc() { "$P/norc" "$@"; }
-sql() { sqlite3 "$WORK/norc.db" "$1"; }
-wait_for() {
-  local t=$1 q=$2 want=$3 got
-  for _ in $(seq 1 $((t * 10))); do got=$(sql "$q"); [ "$got" = "$want" ] && return 0; sleep 0.1; done
-  echo "       waited $t s for [$q] = $want, last value: $got"; return 1
-}
+sql() { sqlite3 "$WORK/norc.db" "$1"; } # for lib.sh's wait_for
 
 expect_ok "norc plugins check passes the pkg-config build" norc plugins check "$WORK/dropin/filefresh.so"
 expect_out "check prints ok" "filefresh\.so: ok"

@@ -14,7 +14,8 @@
  *   loader (daemon or CLI)          ELF check -> dlopen -> name/ops check -> init() once
  *   task plugin, daemon side        validate(params)  prepare(ctx, plan)  plan_free()
  *   task plugin, forked child       run_child(ctx)    (only with NORC_TASK_INCHILD)
- *   task plugin, daemon side        finally(ctx, result)  after the child was reaped
+ *   task plugin, its own child      finally(ctx, result)  after the run was reaped (any end)
+ *   task plugin, daemon side        revision(ctx)         before the run starts
  *   queue plugin, daemon side       validate  open  push  pop  peek  count  clear  close
  *   backup plugin, upload child     put  get  exists  del
  *   shutdown                        fini()  (plugins are never unloaded while running)
@@ -80,7 +81,7 @@ enum norc_sql_clause {
 /*
  * The core's services, handed to init(). All strings passed in are borrowed for the call.
  * Everything here may be called from the daemon's loop; nothing here may be called from a
- * forked child (run_child) except log_child.
+ * forked child (run_child, finally): the child writes to its log with stdout/stderr.
  */
 struct norc_host_api {
 	uint32_t struct_size;

@@ -6,7 +6,10 @@
  *    forks, sets up the child (session, log fd on 1/2, rlimits, nice) and execs the plan.
  *  - in-child mode (flag NORC_TASK_INCHILD): the core forks and calls run_child() in the
  *    child, which _exits with its return value. run_child must not touch the host's database.
- * finally() runs in the daemon after the child was reaped, whatever the outcome.
+ * finally() runs after the run was reaped, whatever the outcome (success, failure, timeout,
+ * interrupt), in a forked child of its own with the same log, bounded by the executor's
+ * daemon.finally_timeout (TIMEDOUT when exceeded). revision() runs in the daemon before the
+ * run starts: keep it cheap.
  */
 #ifndef NORC_TASK_H
 #define NORC_TASK_H
