@@ -358,8 +358,12 @@ static int spawn_task(struct executor *ex, const struct norc_plugin_entry *p,
 		return rc;
 	}
 	struct norc_exec_plan plan = {.struct_size = sizeof(plan)};
-	if ((rc = ops->prepare(p->state, ctx, &plan, err, errlen)) != NORC_OK)
+	if ((rc = ops->prepare(p->state, ctx, &plan, err, errlen)) != NORC_OK) {
+		if (!err[0]) /* a plugin that gave no reason must not leave the run unended */
+			snprintf(err, errlen, "plugin %s: prepare failed (%s)", p->desc->name,
+				 norc_strerror(rc));
 		return rc; /* the task's parameters: its failure, not the host's */
+	}
 	if (plan.preamble && write(fd, plan.preamble, strlen(plan.preamble)) < 0)
 		NORC_WARN("%s: cannot write its log: %s", label, strerror(errno));
 	const char *cwd = plan.cwd ? plan.cwd : ex->cfg->tmp_dir;
@@ -742,7 +746,8 @@ static void take_kill_requests(struct executor *ex)
 	for (int k = 0; k < n; k++)
 		for (int i = 0; i < ex->concurrency; i++) {
 			struct run *r = &ex->runs[i];
-			if (!r->used || r->instance_id != ids[k] || r->interrupted || r->timed_out)
+			if (!r->used || r->instance_id != ids[k] || r->interrupted || r->timed_out ||
+			    r->finalizing) /* its finally hook runs: it has its own timeout */
 				continue;
 			r->interrupted = true;
 			r->why_interrupted = NULL;

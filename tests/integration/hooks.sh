@@ -75,9 +75,10 @@ dup=$(sort "$WORK"/log/executors/executor-* | uniq -d | wc -l)
 [ "$dup" = 0 ] && ok "no executor log line written twice by a plugin's exit()" || bad "$dup duplicated lines"
 
 # The finally hook runs after an interrupt too.
-i=$(hook Intr do=sleep sleep=30 mark="$WORK/intr.mark")
+i=$(hook Intr do=sleep sleep=30 finally=slowkeep mark="$WORK/intr.mark")
 wait_for 10 "SELECT status FROM instances WHERE id = $i" 2 || bad "Intr not running"
 ctl instance "$i" --kill >/dev/null
 wait_for 10 "SELECT status FROM instances WHERE id = $i" 16 && ok "killed: INTERRUPTED" || bad "Intr: $(st "$i")"
 grep -q "status=16 " "$WORK/intr.mark" && ok "finally ran after the interrupt and saw it" || bad "intr mark: $(cat "$WORK/intr.mark" 2>&1)"
+log_of "$i" | grep -q "The finally hook was killed" && bad "the stop request killed the finally hook too: $(log_of "$i" | tail -3)" || ok "the stop request did not kill the finally hook (1.5 s) as well"
 finish

@@ -39,9 +39,12 @@ grep -q "Norc plugin ABI" "$OUT" && ok "find_package(NorcPlugin) found the insta
 expect_ok "cmake --build builds it" "$CMAKE" --build "$WORK/ffbuild"
 [ -f "$WORK/ffbuild/filefresh.so" ] && ok "ffbuild/filefresh.so exists" || bad "no ffbuild/filefresh.so: $(ls "$WORK/ffbuild")"
 
-# The installed binaries, a config with the drop-in folder, SQLite in $WORK.
+# Dropped into the installed drop-in folder (pkg-config's plugindir); the installed
+# binaries find it there with no plugin_dirs in the config. SQLite in $WORK.
+plugindir=$(cd "$(pkg-config --variable=plugindir norc-plugin)" && pwd -P)
+expect_ok "copy it into the drop-in folder" install -m 0644 "$WORK/dropin/filefresh.so" "$plugindir/"
 conf="$WORK/norc.conf"
-printf 'database: { path = "norc.db"; };\nlog_dir = "log";\ntmp_dir = "tmp";\nplugin_dirs = ["%s"];\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; };\n' "$WORK/dropin" >"$conf"
+printf 'database: { path = "norc.db"; };\nlog_dir = "log";\ntmp_dir = "tmp";\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; };\n' >"$conf"
 export NORC_CONFIG="$conf"
 norc() { "$P/norc" "$@"; }
 sql() { sqlite3 "$WORK/norc.db" "$1"; } # for lib.sh's wait_for
@@ -52,7 +55,7 @@ expect_out "check prints ok" "filefresh\.so: ok"
 expect_ok "norc plugins check passes the CMake build" env -u NORC_CONFIG "$P/norc" plugins check "$WORK/ffbuild/filefresh.so"
 expect_ok "norc init" norc init
 expect_ok "norc plugins" norc plugins
-expect_out "FileFresh listed from the drop-in folder" "^task +FileFresh +1\.0 +1\.[0-9]+ +$WORK/dropin/filefresh\.so$"
+expect_out "FileFresh listed from the drop-in folder" "^task +FileFresh +1\.0 +1\.[0-9]+ +$plugindir/filefresh\.so$"
 
 expect_fail "unknown parameter refused" 1 "FileFresh has no parameter 'colour'" norc task add Bad --type FileFresh --param path=/x --param max_age=1d --param colour=red
 expect_fail "missing path refused" 1 "FileFresh needs path" norc task add Bad --type FileFresh --param max_age=1d

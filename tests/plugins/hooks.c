@@ -5,7 +5,8 @@
  *
  *   do       ok | fail (exit 3) | segv | abort | exit (calls exit(4)) | loop | leakfds | sleep
  *   sleep    seconds for do=sleep
- *   finally  keep | fail (FAILURE) | success (SUCCESS) | sleep (never returns) | crash
+ *   finally  keep | fail (FAILURE) | success (SUCCESS) | sleep (never returns) | crash |
+ *            slowkeep (1.5 s, then keep)
  *   mark     a file the finally hook appends "status=S exit=E signal=G timed_out=T" to
  *   rev      the revision the revision hook reports
  * Built with the public SDK only.
@@ -111,6 +112,8 @@ static int hk_finally(void *state, const struct norc_task_ctx *ctx,
 			pause();
 	if (strcmp(what, "crash") == 0)
 		raise(SIGSEGV);
+	if (strcmp(what, "slowkeep") == 0)
+		usleep(1500 * 1000);
 	return 0;
 }
 
