@@ -83,7 +83,7 @@ static int hk_run(void *state, const struct norc_task_ctx *ctx)
 			if (open("/dev/null", O_RDONLY) < 0)
 				break;
 	if (strcmp(what, "sleep") == 0)
-		sleep((unsigned)atoi(param(ctx->params, "sleep", "1")));
+		sleep((unsigned)strtoul(param(ctx->params, "sleep", "1"), NULL, 10));
 	return 0;
 }
 
