@@ -99,7 +99,7 @@ static int lose_instances(struct norc_db *db, int64_t executor_id, int64_t *lost
 	json_array_foreach(rows, i, row) {
 		int64_t id = json_integer_value(json_object_get(row, "id"));
 		struct norc_instance_end end = {NORC_ST_ERROR, -1, 0, "executor lost", true, false,
-						false};
+						false, false};
 		struct norc_instance_after after;
 		rc = norc_instance_end(db, id, &end, &after);
 		if (rc != NORC_OK)

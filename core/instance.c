@@ -176,6 +176,8 @@ int64_t norc_instance_retry_delay(int attempt, int64_t delay, int64_t max_delay)
 
 static bool retryable(const struct norc_instance_end *e)
 {
+	if (e->no_retry)
+		return false;
 	return e->lost || e->status == NORC_ST_FAILURE || e->status == NORC_ST_TIMEDOUT;
 }
 

@@ -80,6 +80,9 @@ struct norc_instance_end {
 	/* true: it is known not to be a job's node (run_info.job_instance_id == 0), so the end
 	 * skips looking for its job (one query less). false: looked up. */
 	bool not_in_job;
+	/* true: never retried, whatever the status (a finally hook that timed out after the
+	 * task's own run: running the task again would repeat work that may have succeeded) */
+	bool no_retry;
 };
 
 /* The sweep behind norc_instance_end's cannot_hold: make due (retry_at = now) every held run

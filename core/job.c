@@ -488,7 +488,8 @@ static int end_job(struct norc_db *db, struct jobrun *jr, int final, struct norc
 		snprintf(why, sizeof(why), "node %s (instance #%" PRId64 ") ended %s; %d node(s) "
 			 "not run", first->name, first->instance_id, norc_status_name(first->status),
 			 not_run);
-	struct norc_instance_end end = {status, -1, 0, *why ? why : NULL, false, false, false};
+	struct norc_instance_end end = {status, -1,    0,     *why ? why : NULL,
+					false,  false, false, false};
 	struct norc_instance_after after;
 	rc = norc_instance_end(db, jr->id, &end, &after);
 	if (rc != NORC_OK)

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 _Static_assert(offsetof(struct norc_plugin, magic) == 0, "frozen ABI field moved");
@@ -314,12 +315,10 @@ int norc_plugin_check_file(const char *path, char *err, size_t errlen)
 #define NORC_PLUGIN_INIT_TIMEOUT_S 5
 static int probe_init(const struct norc_plugin *p, const char *path, char *err, size_t errlen)
 {
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) != 0)
-		return NORC_OK; /* no probe possible: the real call goes ahead */
+	fflush(NULL); /* an init that calls exit() must not print our buffered lines again */
 	pid_t pid = fork();
 	if (pid == 0) {
-		close(pfd[0]);
+		setsid(); /* its own group: whatever init forks is killed with it */
 		norc_host_set_db(NULL); /* the parent's connection is not ours to use */
 		/* a crash must kill the probe, whatever handler the program has (sanitizers) */
 		static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
@@ -332,27 +331,28 @@ static int probe_init(const struct norc_plugin *p, const char *path, char *err, 
 		int rc = p->init(host, norc_host_api(), &state, why, sizeof(why));
 		_exit(rc == NORC_OK ? 0 : 1);
 	}
-	close(pfd[1]);
-	if (pid < 0) {
-		close(pfd[0]);
-		return NORC_OK;
-	}
-	/* the pipe's write end closes when the probe exits: POLLHUP */
-	struct pollfd pf = {.fd = pfd[0], .events = POLLIN};
-	int n;
-	while ((n = poll(&pf, 1, NORC_PLUGIN_INIT_TIMEOUT_S * 1000)) < 0 && errno == EINTR)
-		;
-	close(pfd[0]);
-	if (n == 0)
-		kill(pid, SIGKILL);
+	if (pid < 0)
+		return NORC_OK; /* no probe possible: the real call goes ahead */
+	/* wait for the process itself (not for a pipe its forks could hold open), at most the
+	 * timeout: a few sleeps of 2 ms while plugins load at start-up */
 	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (n == 0)
+	pid_t w = 0;
+	for (int waited_ms = 0; (w = waitpid(pid, &st, WNOHANG)) == 0 &&
+				waited_ms < NORC_PLUGIN_INIT_TIMEOUT_S * 1000;
+	     waited_ms += 2) {
+		struct timespec ts = {0, 2 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	kill(-pid, SIGKILL); /* what init left running in its group goes too */
+	if (w == 0) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
 		return norc_err_set(err, errlen, NORC_EPLUGIN, "check 'init' failed: plugin '%s' "
 				    "(%s): init did not return within %d s; fix the plugin (init "
 				    "must not block)", p->name, path, NORC_PLUGIN_INIT_TIMEOUT_S);
-	if (WIFSIGNALED(st))
+	}
+	if (w > 0 && WIFSIGNALED(st))
 		return norc_err_set(err, errlen, NORC_EPLUGIN, "check 'init' failed: plugin '%s' "
 				    "(%s): init crashed (signal %d, SIG%s); fix the plugin", p->name,
 				    path, WTERMSIG(st), sigabbrev_np(WTERMSIG(st)));

@@ -112,7 +112,8 @@ static void child_main(const struct norc_spawn_req *req, int pfd_r, int pfd_w, p
 	close(3);
 	if (req->envp) /* in-child mode: the task's environment, as execve would give it */
 		environ = (char **)req->envp;
-	_exit(req->run_child ? req->run_child(req->arg) & 0xff : 127);
+	int rc = req->run_child ? req->run_child(req->arg) : 127;
+	_exit(rc == 0 ? 0 : (rc & 0xff) ? rc & 0xff : 1); /* 256 is not a success */
 }
 
 struct child_args {
@@ -327,9 +328,12 @@ int norc_spawn_kill_orphans(bool (*keep)(void *ctx, int64_t instance_id, pid_t p
 		long pid = strtol(p, &end, 10);
 		if (end == p)
 			break;
+		/* without NORC_INSTANCE_ID in its /proc environ: a fork (no exec) of in-child
+		 * plugin code, or the run itself; keep() tells by pid (instance id 0) */
 		char id[32];
-		if (pid > 1 && environ_get((pid_t)pid, "NORC_INSTANCE_ID", id, sizeof(id)) &&
-		    !keep(ctx, strtoll(id, NULL, 10), (pid_t)pid)) {
+		int64_t inst = environ_get((pid_t)pid, "NORC_INSTANCE_ID", id, sizeof(id))
+				       ? strtoll(id, NULL, 10) : 0;
+		if (pid > 1 && !keep(ctx, inst, (pid_t)pid)) {
 			kill_process_and_group((pid_t)pid);
 			killed++;
 		}

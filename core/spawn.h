@@ -55,8 +55,11 @@ void norc_spawn_identity(uint64_t scope, char *buf, size_t len);
  * Returns how many were killed. */
 int norc_spawn_sweep_dead_executors(uint64_t scope);
 /* Our direct children that are not task leaders are orphans reparented to us (we are a
- * subreaper). Each one whose NORC_INSTANCE_ID keep() refuses is killed with its group.
- * Returns how many. Reads /proc/self/task/<pid>/children: cheap, call it after a run ends. */
+ * subreaper). Each one whose NORC_INSTANCE_ID keep() refuses is killed with its group. One
+ * without it in its /proc environ (in-child plugin code and what it forked without exec
+ * show the executor's own environment) is asked with instance_id 0: keep() then decides by
+ * pid. Returns how many. Reads /proc/self/task/<pid>/children: cheap, call it after a run
+ * ends. */
 int norc_spawn_kill_orphans(bool (*keep)(void *ctx, int64_t instance_id, pid_t pid), void *ctx);
 
 #endif

@@ -19,6 +19,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "doorbell.h"
+#include "host.h"
 #include "db.h"
 #include "instance.h"
 #include "log.h"
@@ -82,6 +83,7 @@ struct pending_end {
 	char *reason; /* owned, may be NULL */
 	bool cannot_hold; /* norc_instance_end.cannot_hold */
 	bool not_in_job;  /* norc_instance_end.not_in_job */
+	bool no_retry;    /* norc_instance_end.no_retry */
 	int64_t job_id;   /* its job instance when known (0: none, or not loaded) */
 	int failures; /* attempts the database refused */
 };
@@ -126,7 +128,7 @@ static bool end_instance(struct executor *ex, const struct pending_end *e,
 			 struct norc_instance_after *after)
 {
 	struct norc_instance_end end = {e->status, e->exit_code, e->term_signal, e->reason, false,
-					e->cannot_hold, e->not_in_job};
+					e->cannot_hold, e->not_in_job, e->no_retry};
 	return norc_instance_end(ex->db, e->instance_id, &end, after) == NORC_OK;
 }
 
@@ -139,7 +141,7 @@ static void queue_end(struct executor *ex, int64_t id, int status, int code, int
 		      const char *reason, bool may_hold, int64_t job_id, bool known)
 {
 	struct pending_end e = {id, status, code, sig, reason ? norc_xstrdup(reason) : NULL,
-				!may_hold, known && !job_id, job_id, 0};
+				!may_hold, known && !job_id, false, job_id, 0};
 	ex->pending = norc_xrealloc(ex->pending, (ex->npending + 1) * sizeof(*ex->pending));
 	ex->pending[ex->npending++] = e;
 }
@@ -302,6 +304,13 @@ static struct norc_task_ctx run_ctx(const struct executor *ex, const struct norc
 	};
 }
 
+/* The statuses a finally hook may turn a run into (its exit code carries it). */
+static bool finally_status_ok(int st)
+{
+	return st == NORC_ST_SUCCESS || st == NORC_ST_FAILURE || st == NORC_ST_ERROR ||
+	       st == NORC_ST_TIMEDOUT || st == NORC_ST_INTERRUPTED;
+}
+
 /* In a forked child (a copy of the executor, fork(), never the shared-memory spawn): a
  * plugin's run_child or finally. Its return value becomes the child's exit code. */
 struct child_call {
@@ -309,9 +318,17 @@ struct child_call {
 	struct norc_task_ctx ctx;
 	struct norc_task_result result;
 };
+/* In those children the host API must not reach the executor's database or log (their fds
+ * are closed there): the database is NULL and log lines go to stderr, the run's log. */
+static void child_host(void)
+{
+	norc_host_set_db(NULL);
+	norc_log_setup(stderr, NORC_LOG_STAMPED, NORC_LOG_INFO, false);
+}
 static int call_run_child(void *arg)
 {
 	const struct child_call *c = arg;
+	child_host();
 	const struct norc_task_ops *o = c->p->desc->ops;
 	return o->run_child(c->p->state, &c->ctx);
 }
@@ -319,8 +336,9 @@ static int call_finally(void *arg)
 {
 	const struct child_call *c = arg;
 	const struct norc_task_ops *o = c->p->desc->ops;
+	child_host();
 	int st = o->finally(c->p->state, &c->ctx, &c->result);
-	return st >= NORC_ST_SUCCESS && st <= NORC_ST_INTERRUPTED ? st : st == 0 ? 0 : 1;
+	return finally_status_ok(st) ? st : st == 0 ? 0 : 1;
 }
 
 /* The revision hook (optional, in the daemon: keep it cheap): recorded on the instance. */
@@ -547,12 +565,12 @@ static bool fill_slots(struct executor *ex)
 /* keep() for norc_spawn_kill_orphans: descendants of instances still running here stay. */
 static bool instance_running(void *ctx, int64_t instance_id, pid_t pid)
 {
-	(void)pid;
 	const struct executor *ex = ctx;
 	for (int i = 0; i < ex->concurrency; i++)
-		if (ex->runs[i].used && ex->runs[i].instance_id == instance_id)
+		if (ex->runs[i].used && (instance_id ? ex->runs[i].instance_id == instance_id
+						      : ex->runs[i].pid == pid))
 			return true;
-	return false;
+	return false; /* instance_id 0: a fork of in-child plugin code (see spawn.h) */
 }
 
 /* The task ended: run the plugin's finally hook in a child of its own, with its own timeout
@@ -611,12 +629,12 @@ static int after_finally(struct executor *ex, struct run *r, int wstatus)
 		return status;
 	}
 	int c = WEXITSTATUS(wstatus);
-	if (c >= NORC_ST_SUCCESS && c <= NORC_ST_INTERRUPTED && c != status) {
+	if (finally_status_ok(c) && c != status) {
 		task_line(r->log_fd, "The finally hook changed the status from %s to %s.", was,
 			  norc_status_name(c));
 		return c;
 	}
-	if (c == 1 || (c > 0 && c < NORC_ST_SUCCESS) || c > NORC_ST_INTERRUPTED)
+	if (c != 0 && !finally_status_ok(c))
 		task_line(r->log_fd, "The finally hook failed (exit %d); the status stays %s.", c,
 			  was);
 	return status;
@@ -660,6 +678,8 @@ static void finish_run(struct executor *ex, struct run *r, int wstatus)
 	const char *why = r->finalizing && r->timed_out ? "the finally hook timed out"
 							 : r->why_interrupted;
 	queue_end(ex, r->instance_id, status, code, sig, why, r->may_hold, r->job_id, true);
+	if (r->finalizing && r->timed_out) /* the hook ran too long, not the task: no retry */
+		ex->pending[ex->npending - 1].no_retry = true;
 	NORC_INFO("%s ended with status %s.", r->label, norc_status_name(status));
 	free(r->label);
 	free(r->abs_log);
@@ -703,7 +723,8 @@ static void check_timeouts(struct executor *ex, int64_t mono)
 			r->timed_out = true;
 			if (!r->kill_at_us)
 				r->kill_at_us = mono + ex->cfg->kill_grace_s * NORC_US_PER_SEC;
-			task_line(r->log_fd, "Task timed out!");
+			task_line(r->log_fd, r->finalizing ? "The finally hook timed out!"
+							   : "Task timed out!");
 			NORC_INFO("%s timed out; sending SIGTERM to its process group.", r->label);
 			norc_spawn_kill_group(r->pid, SIGTERM);
 		} else if (r->kill_at_us > 0 && mono >= r->kill_at_us) {
@@ -723,7 +744,8 @@ static void kill_all(struct executor *ex, const char *why)
 		if (!r->used || r->interrupted || r->timed_out)
 			continue; /* already being stopped: keep its first cause and deadline */
 		r->interrupted = true;
-		r->why_interrupted = why;
+		if (!r->finalizing) /* a finally hook's run keeps the task's own reason */
+			r->why_interrupted = why;
 		r->kill_at_us = mono + ex->cfg->kill_grace_s * NORC_US_PER_SEC;
 		NORC_INFO("Killing process for %s.", r->label);
 		task_line(r->log_fd, "Interrupt signal received!");

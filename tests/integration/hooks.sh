@@ -19,7 +19,7 @@ hook() { # hook NAME PARAM... -> runs it once, prints the instance id
   local n=$1; shift
   local args=()
   for p in "$@"; do args+=(--param "$p"); done
-  norc task add "$n" --type HookTask "${args[@]}" ${TIMEOUT:+--timeout $TIMEOUT} >/dev/null || bad "task add $n"
+  norc task add "$n" --type HookTask "${args[@]}" ${TIMEOUT:+--timeout $TIMEOUT} ${RETRIES:+--retries $RETRIES} >/dev/null || bad "task add $n"
   norc --json run "$n" --queue Q | sed 's/[^0-9]//g'
 }
 
@@ -33,6 +33,7 @@ wait_for 10 "SELECT status FROM instances WHERE id = $i" 7 && ok "in-child run: 
 grep -qx "status=7 exit=0 signal=0 timed_out=0" "$WORK/fin.mark" && ok "finally ran once after the success and saw it" || bad "mark: $(cat "$WORK/fin.mark" 2>&1)"
 log_of "$i" | grep -q "HookTask Fin: do=ok log=$WORK/log/tasks/HookTask/Fin/Fin-$i" && ok "run_child's output is in the log; ctx.log_path is absolute" || bad "log: $(log_of "$i")"
 log_of "$i" | grep -q "finally: keep" && ok "the finally hook's output is in the same log" || bad "no finally output"
+log_of "$i" | grep -q "plugin HookTask: run_child of Fin, through the host log (db NULL)" && ok "api->log in the child writes to the run's log; api->db is NULL there" || bad "host log in child: $(log_of "$i")"
 i=$(hook FinFail do=ok finally=fail)
 wait_for 10 "SELECT status FROM instances WHERE id = $i" 13 && ok "the finally hook turned SUCCESS into FAILURE" || bad "FinFail: $(st "$i")"
 log_of "$i" | grep -q "The finally hook changed the status from SUCCESS to FAILURE" && ok "and the log says so" || bad "FinFail log"
@@ -41,9 +42,15 @@ wait_for 10 "SELECT status FROM instances WHERE id = $i" 7 && ok "the finally ho
 [ "$(sql "SELECT exit_code FROM instances WHERE id = $i")" = 3 ] && ok "the task's exit code is kept" || bad "exit code"
 
 # test_finally_timeout: a hook that never returns is killed after daemon.finally_timeout.
-i=$(hook FinSlow do=ok finally=sleep); t0=$(date +%s)
+i=$(RETRIES=2 hook FinSlow do=ok finally=sleep); t0=$(date +%s)
 wait_for 10 "SELECT status FROM instances WHERE id = $i" 15 && ok "a hanging finally hook: TIMEDOUT after $(( $(date +%s) - t0 )) s (finally_timeout 2)" || bad "FinSlow: $(st "$i")"
 sql "SELECT reason FROM instances WHERE id = $i" | grep -q "the finally hook timed out" && ok "reason: the finally hook timed out" || bad "reason: $(sql "SELECT reason FROM instances WHERE id = $i")"
+sleep 1; [ "$(sql "SELECT COUNT(*) FROM instances WHERE previous_id = $i")" = 0 ] && ok "a hook's timeout is not retried (the task has --retries 2)" || bad "retried after the hook timed out"
+
+# What in-child code forks dies with its run, even after setsid().
+i=$(hook Orphan do=orphan)
+wait_for 10 "SELECT status FROM instances WHERE id = $i" 7 || bad "Orphan: $(st "$i")"
+sleep 0.5; [ -z "$(ps -o pid= --ppid "$xpid")" ] && ok "the setsid()'d fork of run_child is gone with its run" || bad "left: $(ps -o pid,pgid,sid,args --ppid "$xpid")"
 
 # test_double_timeout: the task times out, then its finally hook too; nothing is left running.
 i=$(TIMEOUT=1 hook Double do=sleep sleep=30 finally=sleep mark="$WORK/double.mark")

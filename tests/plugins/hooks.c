@@ -3,7 +3,8 @@
  * has a finally and a revision hook, each doing what its parameters say, so the integration
  * tests can make a plugin succeed, fail, crash, hang or leak and watch the executor live on.
  *
- *   do       ok | fail (exit 3) | segv | abort | exit (calls exit(4)) | loop | leakfds | sleep
+ *   do       ok | fail (exit 3) | segv | abort | exit (calls exit(4)) | loop | leakfds | sleep |
+ *            orphan (forks a child that leaves the group with setsid() and waits for ever)
  *   sleep    seconds for do=sleep
  *   finally  keep | fail (FAILURE) | success (SUCCESS) | sleep (never returns) | crash |
  *            slowkeep (1.5 s, then keep)
@@ -21,13 +22,14 @@
 #include <unistd.h>
 
 static const struct norc_host_api *api;
+static struct norc_host *self;
 
 static int hk_init(struct norc_host *host, const struct norc_host_api *a, void **state,
 		   char *err, size_t errlen)
 {
-	(void)host;
 	(void)err;
 	(void)errlen;
+	self = host;
 	api = a;
 	*state = NULL;
 	return NORC_OK;
@@ -67,6 +69,13 @@ static int hk_run(void *state, const struct norc_task_ctx *ctx)
 	const char *what = param(ctx->params, "do", "ok");
 	printf("HookTask %s: do=%s log=%s\n", ctx->task_name, what, ctx->log_path);
 	fflush(stdout);
+	api->log(self, NORC_LOG_INFO, "run_child of %s, through the host log (db %s)",
+		 ctx->task_name, api->db(self) ? "reachable" : "NULL");
+	if (strcmp(what, "orphan") == 0 && fork() == 0) {
+		setsid();
+		for (;;)
+			pause();
+	}
 	if (strcmp(what, "fail") == 0)
 		return 3;
 	if (strcmp(what, "segv") == 0)

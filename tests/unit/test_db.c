@@ -1253,12 +1253,12 @@ START_TEST(held_release)
 	ck_assert_int_eq(norc_instance_release_holds(db, &released), NORC_OK);
 	ck_assert_int_eq(released, 0);
 	/* #3 ends and looks: #2 (the oldest held) may go */
-	struct norc_instance_end ok = {NORC_ST_SUCCESS, 0, 0, NULL, false, false, false};
+	struct norc_instance_end ok = {NORC_ST_SUCCESS, 0, 0, NULL, false, false, false, false};
 	struct norc_instance_after after;
 	ck_assert_int_eq(norc_instance_end(db, 3, &ok, &after), NORC_OK);
 	ck_assert_int_eq(after.released_id, 2);
 	/* #1 ends without looking (its task was not "queue" when it started): #4 stays held */
-	struct norc_instance_end blind = {NORC_ST_SUCCESS, 0, 0, NULL, false, true, false};
+	struct norc_instance_end blind = {NORC_ST_SUCCESS, 0, 0, NULL, false, true, false, false};
 	ck_assert_int_eq(norc_instance_end(db, 1, &blind, &after), NORC_OK);
 	ck_assert_int_eq(after.released_id, 0);
 	int64_t v;
@@ -1299,7 +1299,7 @@ START_TEST(instance_retries)
 	ck_assert_int_eq(norc_instance_retry_delay(40, 10, 3600), 3600);
 	ck_assert_int_eq(norc_instance_retry_delay(1, 0, 3600), 0);
 
-	struct norc_instance_end fail = {NORC_ST_FAILURE, 3, 0, NULL, false, false, false};
+	struct norc_instance_end fail = {NORC_ST_FAILURE, 3, 0, NULL, false, false, false, false};
 	int64_t t0 = norc_clock_now_us();
 	struct norc_instance_after after;
 	ck_assert_int_eq(norc_instance_end(db, 1, &fail, &after), NORC_OK);
@@ -1313,7 +1313,7 @@ START_TEST(instance_retries)
 					     0), NORC_OK);
 	ck_assert(v >= t0 + 10 * NORC_US_PER_SEC && v <= norc_clock_now_us() + 10 * NORC_US_PER_SEC);
 	/* a final status is never overwritten, and no second retry comes of it */
-	struct norc_instance_end ok = {NORC_ST_SUCCESS, 0, 0, NULL, false, false, false};
+	struct norc_instance_end ok = {NORC_ST_SUCCESS, 0, 0, NULL, false, false, false, false};
 	ck_assert_int_eq(norc_instance_end(db, 1, &ok, &after), NORC_OK);
 	ck_assert(!after.recorded);
 	ck_assert_int_eq(after.retry_id, 0);
@@ -1342,7 +1342,7 @@ START_TEST(instance_retries)
 
 	/* attempt 2 lost (its executor died): attempt 3 is the last one the task allows */
 	ck_assert_int_eq(norc_db_exec(db, "UPDATE instances SET status = 2 WHERE id = 2"), NORC_OK);
-	struct norc_instance_end lost = {NORC_ST_ERROR, -1, 0, "executor lost", true, false, false};
+	struct norc_instance_end lost = {NORC_ST_ERROR, -1, 0, "executor lost", true, false, false, false};
 	ck_assert_int_eq(norc_instance_end(db, 2, &lost, &after), NORC_OK);
 	ck_assert_int_eq(after.retry_id, 3);
 	ck_assert_int_eq(norc_db_query_int64(db, "SELECT COUNT(*) FROM instances WHERE id = 2 AND "
@@ -1356,7 +1356,7 @@ START_TEST(instance_retries)
 	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO instances (task_id, queue_id, status, "
 				      "enqueued) VALUES (1, 1, 2, 1)"), NORC_OK);
 	struct norc_instance_end err_end = {NORC_ST_ERROR, -1, 0, "could not start: x", false,
-					    false, false};
+					    false, false, false};
 	ck_assert_int_eq(norc_instance_end(db, 4, &err_end, &after), NORC_OK);
 	ck_assert(after.recorded);
 	ck_assert_int_eq(after.retry_id, 0);

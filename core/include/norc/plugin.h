@@ -81,7 +81,9 @@ enum norc_sql_clause {
 /*
  * The core's services, handed to init(). All strings passed in are borrowed for the call.
  * Everything here may be called from the daemon's loop; nothing here may be called from a
- * forked child (run_child, finally): the child writes to its log with stdout/stderr.
+ * forked child (run_child, finally) except these, which work there too: alloc strdup free
+ * strerror now_us param_get param_count param_key, and log (into the run's log); db() is
+ * NULL there.
  */
 struct norc_host_api {
 	uint32_t struct_size;

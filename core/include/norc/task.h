@@ -75,7 +75,8 @@ struct norc_task_ops {
 	void (*plan_free)(void *state, struct norc_exec_plan *plan); /* mandatory with prepare */
 	/* In-child mode: the work; returns the exit code (0 = SUCCESS). */
 	int (*run_child)(void *state, const struct norc_task_ctx *ctx);
-	/* Optional: after the run; may return a new status (>= 7) or 0 to keep result->status. */
+	/* Optional: after the run, in a child of its own; returns 0 to keep result->status or
+	 * one of SUCCESS 7, FAILURE 13, ERROR 14, TIMEDOUT 15, INTERRUPTED 16 to change it. */
 	int (*finally)(void *state, const struct norc_task_ctx *ctx,
 		       const struct norc_task_result *result);
 	/* Optional: a revision string recorded on the instance. */
