@@ -9,6 +9,7 @@
 #include "daemon.h"
 #include "doorbell.h"
 #include "instance.h"
+#include "jobdef.h"
 #include "log.h"
 #include "mem.h"
 #include "model.h"
@@ -949,10 +950,14 @@ static int retry_tx(struct norc_db *db, int64_t id, int64_t *new_id, int64_t *qu
 	if (rc == NORC_ENOTFOUND)
 		return norc_err_set(err, errlen, rc, "instance #%" PRId64 " does not exist; `norc "
 				    "instance list` shows them", id);
-	if (rc == NORC_OK)
-		rc = norc_db_query_int64(db, "SELECT COUNT(*) FROM tasks t JOIN instances i ON "
-					 "t.id = i.task_id WHERE i.id = ? AND t.type = 'Job'",
-					 &is_job, 1, id);
+	struct norc_stmt *st;
+	if (rc == NORC_OK) /* the type's name lives in jobdef.h */
+		rc = norc_db_query_row(db, "SELECT t.type FROM tasks t JOIN instances i ON t.id = "
+				       "i.task_id WHERE i.id = ?", id, &st);
+	if (rc == NORC_OK) {
+		is_job = strcmp(norc_stmt_column_text(st, 0), NORC_JOBDEF_TYPE) == 0;
+		norc_stmt_finalize(st);
+	}
 	if (rc == NORC_OK && !is_job)
 		rc = norc_err_set(err, errlen, NORC_EINVAL, "instance #%" PRId64 " is not a job "
 				  "instance; `norc run TASK` runs a task again", id);
