@@ -19,7 +19,7 @@
 #define NORC_DEFAULT_CONFIG "/usr/local/etc/norc/norc.conf"
 #endif
 
-enum opt_type { OPT_STR, OPT_PATH, OPT_INT, OPT_PATH_LIST, OPT_GROUP };
+enum opt_type { OPT_STR, OPT_PATH, OPT_INT, OPT_PATH_LIST, OPT_GROUP, OPT_PARAMS };
 
 struct opt {
 	const char *path;
@@ -61,6 +61,14 @@ static const struct opt opts[] = {
 	 "seconds between SIGTERM and SIGKILL for a task's process group"},
 	{"daemon.finally_timeout", OPT_INT, F(finally_timeout_s), 1, 86400, false,
 	 "seconds a task plugin's finally hook may run before it is killed (TIMEDOUT)"},
+	{"backup", OPT_GROUP, 0, 0, 0, false, "log backup"},
+	{"backup.plugin", OPT_STR, F(backup.plugin), 0, 0, false, "backup plugin: S3, LocalBackup"},
+	{"backup.timeout", OPT_INT, F(backup.timeout_s), 5, 86400, false,
+	 "seconds an upload batch may take before it is killed and retried"},
+	{"backup.keep_local_days", OPT_INT, F(backup.keep_local_days), 0, 36500, false,
+	 "delete local log copies this many days after their upload (0: keep them)"},
+	{"backup.settings", OPT_PARAMS, F(backup.settings), 0, 0, false,
+	 "the backup plugin's own settings"},
 };
 #undef F
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -95,6 +103,8 @@ void norc_config_free(struct norc_config *c)
 	for (size_t i = 0; i < c->n_plugin_dirs; i++)
 		free(c->plugin_dirs[i]);
 	free(c->plugin_dirs);
+	free(c->backup.plugin);
+	norc_params_free(c->backup.settings);
 	free(c);
 }
 
@@ -148,6 +158,7 @@ static const char *type_name(enum opt_type t)
 	case OPT_INT: return "an integer";
 	case OPT_PATH_LIST: return "a list of strings, like [\"/a\", \"/b\"]";
 	case OPT_GROUP: return "a group, like name: { ... };";
+	case OPT_PARAMS: return "a group of plain values, like settings: { bucket = \"b\"; };";
 	}
 	return "?";
 }
@@ -200,6 +211,38 @@ static int store(struct norc_config *c, const struct opt *o, config_setting_t *s
 			return bad(err, errlen, c, s, path, msg);
 		}
 		*(int *)(base + o->off) = (int)v;
+		return NORC_OK;
+	}
+	case OPT_PARAMS: {
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+			break;
+		struct norc_params **field = (struct norc_params **)(base + o->off);
+		norc_params_free(*field);
+		*field = norc_params_new();
+		int n = config_setting_length(s);
+		for (int i = 0; i < n; i++) {
+			config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+			char v[64];
+			const char *val = v;
+			switch (config_setting_type(e)) {
+			case CONFIG_TYPE_STRING: val = config_setting_get_string(e); break;
+			case CONFIG_TYPE_INT:
+			case CONFIG_TYPE_INT64:
+				snprintf(v, sizeof(v), "%lld", config_setting_get_int64(e));
+				break;
+			case CONFIG_TYPE_FLOAT:
+				snprintf(v, sizeof(v), "%g", config_setting_get_float(e));
+				break;
+			case CONFIG_TYPE_BOOL:
+				val = config_setting_get_bool(e) ? "true" : "false";
+				break;
+			default:
+				snprintf(msg, sizeof(msg), "%s: must be a string, number or true/false",
+					 config_setting_name(e));
+				return bad(err, errlen, c, e, path, msg);
+			}
+			norc_params_set(*field, config_setting_name(e), val);
+		}
 		return NORC_OK;
 	}
 	case OPT_PATH_LIST: {
@@ -259,6 +302,7 @@ static void set_defaults(struct norc_config *c)
 	c->stop_timeout_s = 600;
 	c->kill_grace_s = 5;
 	c->finally_timeout_s = 30;
+	c->backup.timeout_s = 300;
 }
 
 static int check(struct norc_config *c, char *err, size_t errlen)
@@ -284,6 +328,12 @@ static int check(struct norc_config *c, char *err, size_t errlen)
 					    "config %s: set only one of database.password, "
 					    "password_env and password_file", c->file);
 	}
+	if (c->backup.settings && !c->backup.plugin)
+		return norc_err_set(err, errlen, NORC_ECONFIG,
+				    "config %s: backup.settings is set but backup.plugin is not; name "
+				    "the plugin (S3 or LocalBackup)", c->file);
+	if (!c->backup.settings)
+		c->backup.settings = norc_params_new();
 	if (c->heartbeat_timeout_s <= c->heartbeat_s)
 		return norc_err_set(err, errlen, NORC_ECONFIG,
 				    "config %s: daemon.heartbeat_timeout (%d) must be larger than "
@@ -361,8 +411,15 @@ int norc_config_reload(struct norc_config *cfg, char *restart_note, size_t notel
 	for (size_t i = 0; !plugins && i < n->n_plugin_dirs; i++)
 		plugins = strcmp(n->plugin_dirs[i], cfg->plugin_dirs[i]) != 0;
 	bool tmp = !same_str(n->tmp_dir, cfg->tmp_dir);
-	snprintf(restart_note, notelen, "%s%s%s", db ? " database" : "", plugins ? " plugin_dirs" : "",
-		 tmp ? " tmp_dir" : "");
+	char *ja = norc_params_to_json(n->backup.settings);
+	char *jb = norc_params_to_json(cfg->backup.settings);
+	bool backup = !same_str(n->backup.plugin, cfg->backup.plugin) || strcmp(ja, jb) != 0 ||
+		      n->backup.timeout_s != cfg->backup.timeout_s;
+	free(ja);
+	free(jb);
+	cfg->backup.keep_local_days = n->backup.keep_local_days;
+	snprintf(restart_note, notelen, "%s%s%s%s", db ? " database" : "",
+		 plugins ? " plugin_dirs" : "", tmp ? " tmp_dir" : "", backup ? " backup" : "");
 	norc_config_free(n);
 	return NORC_OK;
 }
@@ -428,6 +485,15 @@ int norc_config_db(const struct norc_config *c, struct norc_db_config *out, char
 	return NORC_OK;
 }
 
+bool norc_config_secret_key(const char *key)
+{
+	static const char *const words[] = {"secret", "password", "token", "credential"};
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasestr(key, words[i]) && !strstr(key, "_file") && !strstr(key, "_env"))
+			return true;
+	return false;
+}
+
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
 void norc_config_print(const struct norc_config *c, FILE *out, bool json)
@@ -466,6 +532,19 @@ void norc_config_print(const struct norc_config *c, FILE *out, bool json)
 	json_object_set_new(dm, "stop_timeout", json_integer(c->stop_timeout_s));
 	json_object_set_new(dm, "finally_timeout", json_integer(c->finally_timeout_s));
 	json_object_set_new(o, "daemon", dm);
+	json_t *bk = json_object();
+	json_object_set_new(bk, "plugin", str_or_null(c->backup.plugin));
+	json_object_set_new(bk, "timeout", json_integer(c->backup.timeout_s));
+	json_object_set_new(bk, "keep_local_days", json_integer(c->backup.keep_local_days));
+	for (size_t i = 0; c->backup.settings && i < norc_params_count(c->backup.settings); i++) {
+		const char *k = norc_params_key(c->backup.settings, i);
+		char *key = norc_xasprintf("settings.%s", k);
+		json_object_set_new(bk, key, json_string(norc_config_secret_key(k)
+							     ? "********"
+							     : norc_params_value(c->backup.settings, i)));
+		free(key);
+	}
+	json_object_set_new(o, "backup", bk);
 	if (json) {
 		json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', out);

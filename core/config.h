@@ -10,6 +10,7 @@
 #define NORC_CONFIG_H
 
 #include "db.h"
+#include "params.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -42,6 +43,12 @@ struct norc_config {
 	int kill_grace_s; /* SIGTERM -> SIGKILL delay for timed-out or killed tasks */
 	int stop_timeout_s; /* STOP: how long running instances may finish (0: no limit) */
 	int finally_timeout_s; /* a task plugin's finally hook: TIMEDOUT after this long */
+	struct {
+		char *plugin;        /* backup plugin name; NULL: logs are not backed up */
+		int timeout_s;       /* an upload batch (child process) is killed after this */
+		int keep_local_days; /* delete uploaded local copies this old (0: keep them) */
+		struct norc_params *settings; /* the plugin's own settings (backup.settings) */
+	} backup;
 };
 
 /* Which file would be read for an explicit -C value (may be NULL). Borrowed or static. */
@@ -63,6 +70,9 @@ int norc_config_db(const struct norc_config *cfg, struct norc_db_config *out, ch
 /* A number naming the database this config uses (a hash of its location), so that process
  * sweeps on a host touch only what belongs to the same Norc installation. */
 uint64_t norc_config_db_scope(const struct norc_config *cfg);
+/* true when a setting named key holds a secret (secret, password, token, credential in its
+ * name, but not a *_file or *_env setting naming where the secret is). */
+bool norc_config_secret_key(const char *key);
 /* Print the effective settings, secrets masked ("********"). */
 void norc_config_print(const struct norc_config *cfg, FILE *out, bool json);
 

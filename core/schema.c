@@ -161,6 +161,23 @@ static const char *const v1[] = {
 	" instance_id BIGINT NOT NULL REFERENCES instances(id),"
 	" enqueued BIGINT NOT NULL){END}",
 	"CREATE INDEX IF NOT EXISTS dbqueue_items_pop ON dbqueue_items (queue_id, id)",
+
+	/* Log files of one host on their way to the backup store (upload.h). */
+	"CREATE TABLE IF NOT EXISTS log_uploads ("
+	" id {PK},"
+	" host VARCHAR(255) NOT NULL,"     /* the host whose log_dir holds the file */
+	" path VARCHAR(1024) NOT NULL,"    /* relative to log_dir; key norc_logs/<path> */
+	" instance_id BIGINT NULL REFERENCES instances(id)," /* whose log, or ... */
+	" daemon_id BIGINT NULL REFERENCES daemons(id),"     /* ... which daemon's log */
+	" state INTEGER NOT NULL DEFAULT 0," /* 0 open 1 due 2 uploaded 3 removed 4 gone */
+	" state_at BIGINT NULL,"  /* due: next attempt (a taken batch: its lease); uploaded and */
+				  /* removed: since when */
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" last_error VARCHAR(255) NULL,"
+	" added BIGINT NOT NULL){END}",
+	"CREATE INDEX IF NOT EXISTS log_uploads_host ON log_uploads (host, state, state_at)",
+	"CREATE INDEX IF NOT EXISTS log_uploads_instance ON log_uploads (instance_id)",
+	"CREATE INDEX IF NOT EXISTS log_uploads_daemon ON log_uploads (daemon_id)",
 	NULL,
 };
 

@@ -2,6 +2,8 @@
  * cmd_instance.c - `norc instance list|show`.
  */
 #include "cli.h"
+#include "mem.h"
+#include "upload.h"
 #include "model.h"
 #include "status.h"
 #include "table.h"
@@ -68,7 +70,8 @@ static int instance_show(struct norc_cli *cli, int argc, char **argv)
 {
 	int rc = norc_cli_simple_opts("instance show", argc, argv, 1,
 				      "usage: norc instance show ID [--json]\n\nShows one instance: "
-				      "status, times (UTC), exit code, attempt and log path; for a\n"
+				      "status, times (UTC), exit code, attempt, log path and the log's\n"
+				      "upload to the backup store (when one is configured); for a\n"
 				      "job instance, its nodes too (a node waiting for its parents is "
 				      "CREATED\nwithout an enqueue time).\n");
 	if (rc != -1)
@@ -86,7 +89,18 @@ static int instance_show(struct norc_cli *cli, int argc, char **argv)
 	static const char *const keys[] = {"id", "task", "status", "schedule", "fire_time",
 					   "executor", "enqueued", "started", "ended", "exit_code",
 					   "term_signal", "reason", "attempt", "previous", "retry_at",
-					   "job", "node", "revision", "log_path", NULL};
+					   "job", "node", "revision", "log_path", "log_upload",
+					   NULL};
+	struct norc_upload_info ui;
+	if (norc_upload_info(cli->db, id, 0, &ui) == NORC_OK && ui.state >= 0) {
+		char *up = norc_xasprintf("%s (host %s, %d attempt(s)%s%s)",
+					  norc_upload_state_name(ui.state), ui.host, ui.attempts,
+					  ui.last_error ? ", last error: " : "",
+					  ui.last_error ? ui.last_error : "");
+		json_object_set_new(obj, "log_upload", json_string(up));
+		free(up);
+	}
+	norc_upload_info_free(&ui);
 	json_t *nodes;
 	if (norc_model_instance_nodes(cli->db, id, &nodes) != NORC_OK) {
 		json_decref(obj);

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "backup.h"
 #include "doorbell.h"
 #include "host.h"
 #include "db.h"
@@ -30,6 +31,7 @@
 #include "queue.h"
 #include "spawn.h"
 #include "status.h"
+#include "upload.h"
 
 #include <norc/task.h>
 
@@ -103,6 +105,8 @@ struct executor {
 	FILE *log;
 	struct pending_end *pending;
 	size_t npending;
+	struct norc_uploader up; /* this host's finished logs to the backup store */
+	int64_t up_wake_us;      /* monotonic: when the uploader wants its next turn */
 };
 
 /* Announce what recording an end did: a retry it created, or a waiting run it released, is
@@ -117,6 +121,7 @@ static void announce_after(struct executor *ex, int64_t id, struct norc_instance
 			  after->released_id, id);
 	if (after->retry_id || after->released_id)
 		norc_doorbell_ring(ex->cfg, 0);
+	norc_uploader_poke(&ex->up); /* its log is complete: on its way to the backup */
 	for (int i = 0; i < after->notes.nring; i++)
 		if (after->notes.ring[i] == ex->q->id)
 			ex->next_poll_us = 0; /* nodes of a job were queued here: take them now */
@@ -525,6 +530,8 @@ static bool fill_slots(struct executor *ex)
 		rc = ex->q->ops->pop(ex->q->h, &id, err, sizeof(err));
 		if (rc == NORC_OK)
 			rc = norc_instance_claim(ex->db, id, ex->id, &won);
+		if (rc == NORC_OK && won && ex->up.tracking) /* its log is written here */
+			rc = norc_upload_track_instance(ex->db, ex->up.host, id);
 		if (rc == NORC_OK || (rc == NORC_EAGAIN && nends)) {
 			int crc = norc_db_commit(ex->db);
 			rc = crc == NORC_OK ? rc : crc;
@@ -566,6 +573,8 @@ static bool fill_slots(struct executor *ex)
 static bool instance_running(void *ctx, int64_t instance_id, pid_t pid)
 {
 	const struct executor *ex = ctx;
+	if (!instance_id && ex->up.pid && pid == ex->up.pid)
+		return true; /* the log upload child */
 	for (int i = 0; i < ex->concurrency; i++)
 		if (ex->runs[i].used && (instance_id ? ex->runs[i].instance_id == instance_id
 						      : ex->runs[i].pid == pid))
@@ -709,6 +718,7 @@ static void reap(struct executor *ex)
 				finish_run(ex, &ex->runs[i], st);
 				break;
 			}
+		norc_uploader_reaped(&ex->up, ex->db, pid, st);
 		/* other pids: orphaned descendants reparented to us (subreaper) */
 	}
 }
@@ -849,6 +859,8 @@ static int64_t next_wake(const struct executor *ex, int64_t mono)
 		t = ex->stop_deadline_us;
 	if (ex->status == NORC_ST_RUNNING && ex->running < ex->concurrency && ex->next_poll_us < t)
 		t = ex->next_poll_us;
+	if (ex->up_wake_us < t)
+		t = ex->up_wake_us;
 	if (ex->npending && mono + NORC_US_PER_SEC < t)
 		t = mono + NORC_US_PER_SEC; /* retry unrecorded ends every second */
 	for (int i = 0; i < ex->concurrency; i++) {
@@ -924,6 +936,7 @@ static int run_loop(struct executor *ex)
 		if (stopping(ex) && ex->running == 0 &&
 		    (ex->npending == 0 || ex->status == NORC_ST_KILLED))
 			return ex->status == NORC_ST_STOPPING ? NORC_ST_ENDED : NORC_ST_KILLED;
+		ex->up_wake_us = norc_uploader_tick(&ex->up, ex->db, norc_clock_mono_us());
 		int64_t wait = next_wake(ex, norc_clock_mono_us());
 		struct timespec ts = {.tv_sec = wait / NORC_US_PER_SEC,
 				      .tv_nsec = (wait % NORC_US_PER_SEC) * 1000};
@@ -1040,15 +1053,18 @@ int main(int argc, char **argv)
 	char *rel = norc_xasprintf("executors/executor-%" PRId64, ex.id);
 	char *abs = NULL;
 	int lfd = norc_daemon_open_file(ex.cfg, rel, &abs);
-	free(rel);
 	if (lfd < 0 || !(ex.log = fdopen(lfd, "a"))) {
 		fprintf(stderr, "norc_executor: error: cannot open log %s: %s; check log_dir\n", abs,
 			strerror(errno));
 		norc_daemon_end(ex.db, ex.id, NORC_ST_ERROR);
+		free(rel);
 		return 1;
 	}
 	free(abs);
 	norc_log_setup(ex.log, NORC_LOG_STAMPED, debug ? NORC_LOG_DEBUG : NORC_LOG_INFO, echo);
+	norc_uploader_init(&ex.up, ex.cfg);
+	norc_uploader_track_daemon(&ex.up, ex.db, ex.id, rel);
+	free(rel);
 
 	ex.sigfd = norc_daemon_signalfd();
 	if (ex.sigfd < 0) {
@@ -1074,6 +1090,7 @@ int main(int argc, char **argv)
 	norc_daemon_end(ex.db, ex.id, final);
 	NORC_INFO("<Executor #%" PRId64 "> has been shut down successfully (%s).", ex.id,
 		  norc_status_name(final));
+	norc_uploader_finish(&ex.up, ex.db, ex.id);
 	norc_doorbell_close(ex.bell, bell_path);
 	free(ex.runs);
 	free(ex.pending);

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "backup.h"
 #include "doorbell.h"
 #include "job.h"
 #include "db.h"
@@ -825,15 +826,21 @@ int main(int argc, char **argv)
 	char *rel = norc_xasprintf("schedulers/scheduler-%" PRId64, s.id), *abs = NULL;
 	int fd = norc_daemon_open_file(s.cfg, rel, &abs);
 	FILE *log = fd >= 0 ? fdopen(fd, "a") : NULL;
-	free(rel);
 	if (!log) {
 		fprintf(stderr, "norc_scheduler: error: cannot open log %s: %s; check log_dir\n",
 			abs, strerror(errno));
 		norc_daemon_end(s.db, s.id, NORC_ST_ERROR);
+		free(rel);
 		return 1;
 	}
 	free(abs);
 	norc_log_setup(log, NORC_LOG_STAMPED, debug ? NORC_LOG_DEBUG : NORC_LOG_INFO, echo);
+	/* The scheduler uploads its own log when it ends (executors upload continuously, and
+	 * also upload this log if the scheduler dies): no upload work between fires. */
+	struct norc_uploader up;
+	norc_uploader_init(&up, s.cfg);
+	norc_uploader_track_daemon(&up, s.db, s.id, rel);
+	free(rel);
 	int sigfd = norc_daemon_signalfd();
 	if (sigfd < 0) {
 		NORC_ERROR("signalfd: %s; raise the open-file limit (ulimit -n)", strerror(errno));
@@ -858,6 +865,7 @@ int main(int argc, char **argv)
 	norc_daemon_end(s.db, s.id, final);
 	NORC_INFO("<Scheduler #%" PRId64 "> has been shut down successfully (%s).", s.id,
 		  norc_status_name(final));
+	norc_uploader_finish(&up, s.db, s.id);
 	for (size_t i = 0; i < s.nq; i++)
 		norc_queue_close(s.queues[i]);
 	free(s.queues);

@@ -51,7 +51,7 @@ daemons_setup() {
   case "$backend" in
   sqlite)
     dbconf='database: { path = "norc.db"; };'
-    sql() { sqlite3 "$WORK/norc.db" "$1"; } ;;
+    sql() { sqlite3 -cmd ".timeout 5000" "$WORK/norc.db" "$1"; } ;;
   mariadb)
     . "${NORC_TEST_MARIADB_ENV:?}"; dbname="${2}_$$"
     dbconf=$(printf 'database: { backend = "mariadb"; socket = "%s"; user = "root"; password = ""; name = "%s"; };' "$MDB_SOCKET" "$dbname")

@@ -1,0 +1,331 @@
+/*
+ * norc_log_viewer KIND ID|#ID [-r] [-f] [-C FILE] - print the log of an instance, a job node,
+ * an executor or a scheduler.
+ *
+ * KIND is instance, node, executor or scheduler (any case, any unique prefix); the id may carry
+ * the '#' of log lines ("<Instance #42 of ...>"). The local file under log_dir comes first; when
+ * it is not on this host (another host ran it, or the retention deleted it) or -r is given, the
+ * log comes from the backup store (config group `backup`). -f follows a log that is still being
+ * written until its instance or daemon ends. Exit codes: 0 printed, 1 no such object or no log
+ * (the message says why and where to look), 2 usage.
+ */
+#include "backup.h"
+#include "clock.h"
+#include "config.h"
+#include "daemon.h"
+#include "db.h"
+#include "mem.h"
+#include "plugin.h"
+#include "status.h"
+#include "upload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#define PROG "norc_log_viewer"
+
+enum kind { K_INSTANCE, K_NODE, K_EXECUTOR, K_SCHEDULER };
+static const char *const kinds[] = {"instance", "node", "executor", "scheduler"};
+
+/* What the log belongs to. */
+struct target {
+	enum kind kind;
+	int64_t id;
+	char *path; /* relative to log_dir */
+	char *host; /* where it ran ("" when unknown) */
+	bool ended;
+	int status;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: " PROG " KIND ID|#ID [-r] [-f] [-C FILE]\n\n"
+		     "Prints the log of an instance, job node, executor or scheduler: the local file,\n"
+		     "else the copy in the backup store.\n"
+		     "  KIND               instance, node, executor or scheduler (unique prefixes work)\n"
+		     "  -r, --remote       read the backup store even when the file is here\n"
+		     "  -f, --follow       follow a log still being written until its owner ends\n"
+		     "  -C, --config FILE  config file\n");
+}
+
+static int parse_kind(const char *s, enum kind *k)
+{
+	size_t n = strlen(s);
+	int found = -1;
+	for (int i = 0; n && i < 4; i++)
+		if (strncasecmp(s, kinds[i], n) == 0)
+			found = found < 0 ? i : -2;
+	if (found < 0)
+		return -1;
+	*k = (enum kind)found;
+	return 0;
+}
+
+/* Look the object up; 1 (message printed) when there is none. */
+static int find_target(struct norc_db *db, struct target *t)
+{
+	struct norc_stmt *st;
+	int rc;
+	if (t->kind == K_INSTANCE || t->kind == K_NODE) {
+		rc = norc_db_query_row(db,
+				       "SELECT COALESCE(i.log_path, ''), i.ended, i.status, "
+				       "i.job_instance_id, COALESCE(d.host, '') FROM instances i LEFT "
+				       "JOIN daemons d ON d.id = i.executor_id WHERE i.id = ?", t->id, &st);
+		if (rc == NORC_ENOTFOUND) {
+			fprintf(stderr, PROG ": error: no instance #%" PRId64 " (`norc instance list` "
+				"shows them)\n", t->id);
+			return 1;
+		}
+		if (rc != NORC_OK)
+			goto dberr;
+		t->path = norc_xstrdup(norc_stmt_column_text(st, 0));
+		t->ended = !norc_stmt_column_is_null(st, 1);
+		t->status = (int)norc_stmt_column_int64(st, 2);
+		bool node = !norc_stmt_column_is_null(st, 3);
+		t->host = norc_xstrdup(norc_stmt_column_text(st, 4));
+		norc_stmt_finalize(st);
+		if (t->kind == K_NODE && !node) {
+			fprintf(stderr, PROG ": error: instance #%" PRId64 " is not a node of a job; "
+				"use: " PROG " instance %" PRId64 "\n", t->id, t->id);
+			return 1;
+		}
+		return 0;
+	}
+	const char *kind = t->kind == K_EXECUTOR ? "executor" : "scheduler";
+	rc = norc_db_query_row(db, t->kind == K_EXECUTOR
+				       ? "SELECT host, ended, status FROM daemons WHERE id = ? AND "
+					 "kind = 'executor'"
+				       : "SELECT host, ended, status FROM daemons WHERE id = ? AND "
+					 "kind = 'scheduler'", t->id, &st);
+	if (rc == NORC_ENOTFOUND) {
+		fprintf(stderr, PROG ": error: no %s #%" PRId64 " (`norc_reporter -%c -t all` shows "
+			"them)\n", kind, t->id, t->kind == K_EXECUTOR ? 'e' : 's');
+		return 1;
+	}
+	if (rc != NORC_OK)
+		goto dberr;
+	t->host = norc_xstrdup(norc_stmt_column_text(st, 0));
+	t->ended = !norc_stmt_column_is_null(st, 1);
+	t->status = (int)norc_stmt_column_int64(st, 2);
+	norc_stmt_finalize(st);
+	t->path = norc_xasprintf("%ss/%s-%" PRId64, kind, kind, t->id);
+	return 0;
+dberr:
+	fprintf(stderr, PROG ": error: database: %s\n", norc_db_errmsg(db));
+	return 1;
+}
+
+/* Copy what can be read now from fd to stdout. false on a write error. */
+static bool pump(int fd)
+{
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			return false;
+	return fflush(stdout) == 0;
+}
+
+static bool owner_ended(struct norc_db *db, const struct target *t)
+{
+	int64_t v = 0;
+	int rc = norc_db_query_int64(db, t->kind == K_INSTANCE || t->kind == K_NODE
+					 ? "SELECT COUNT(*) FROM instances WHERE id = ? AND ended IS "
+					   "NOT NULL"
+					 : "SELECT COUNT(*) FROM daemons WHERE id = ? AND ended IS "
+					   "NOT NULL", &v, 1, t->id);
+	return rc == NORC_OK && v > 0;
+}
+
+/* Print fd, then what is appended to it, until the owner ends. Wakes on inotify; the
+ * database is asked at most once a second. */
+static int follow(struct norc_db *db, const struct target *t, int fd, const char *abs)
+{
+	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (ifd >= 0 && inotify_add_watch(ifd, abs, IN_MODIFY | IN_CLOSE_WRITE) < 0) {
+		close(ifd);
+		ifd = -1;
+	}
+	bool ended = false;
+	int64_t next_check = 0;
+	for (;;) {
+		if (!pump(fd))
+			break;
+		if (ended)
+			break;
+		int64_t mono = norc_clock_mono_us();
+		if (mono >= next_check) {
+			ended = owner_ended(db, t);
+			next_check = mono + NORC_US_PER_SEC;
+			if (ended) { /* the last lines (a job's end) are written right after */
+				poll(NULL, 0, 200);
+				continue;
+			}
+		}
+		struct pollfd p = {.fd = ifd, .events = POLLIN};
+		int wait = (int)((next_check - norc_clock_mono_us()) / 1000) + 1;
+		if (ifd >= 0 && poll(&p, 1, wait) > 0) {
+			char ev[4096];
+			while (read(ifd, ev, sizeof(ev)) > 0)
+				;
+		} else if (ifd < 0) {
+			poll(NULL, 0, 250); /* no inotify here: look four times a second */
+		}
+	}
+	if (ifd >= 0)
+		close(ifd);
+	return 0;
+}
+
+/* The log is not in the backup: say why, from its upload state. */
+static void explain_missing(struct norc_db *db, const struct target *t, const char *store)
+{
+	struct norc_upload_info ui;
+	bool inst = t->kind == K_INSTANCE || t->kind == K_NODE;
+	if (norc_upload_info(db, inst ? t->id : 0, inst ? 0 : t->id, &ui) != NORC_OK)
+		ui.state = -1;
+	const char *host = t->host[0] ? t->host : "the host that ran it";
+	if (ui.state == NORC_UPLOAD_OPEN)
+		fprintf(stderr, PROG ": error: %s #%" PRId64 ": its log is still being written on "
+			"%s (uploaded to %s when it ends); run " PROG " there\n", kinds[t->kind],
+			t->id, ui.host, store);
+	else if (ui.state == NORC_UPLOAD_DUE)
+		fprintf(stderr, PROG ": error: %s #%" PRId64 ": its log waits on %s for its upload "
+			"to %s (%d attempt(s)%s%s); run " PROG " there, or again later\n",
+			kinds[t->kind], t->id, ui.host, store, ui.attempts,
+			ui.last_error ? ", last error: " : "", ui.last_error ? ui.last_error : "");
+	else if (ui.state == NORC_UPLOAD_GONE)
+		fprintf(stderr, PROG ": error: %s #%" PRId64 ": its log was deleted from %s before "
+			"it could be uploaded (%s)\n", kinds[t->kind], t->id, ui.host,
+			ui.last_error ? ui.last_error : "");
+	else if (ui.state < 0 && inst && t->status == NORC_ST_CREATED)
+		fprintf(stderr, PROG ": error: instance #%" PRId64 " has not started yet (status "
+			"CREATED): it has no log\n", t->id);
+	else
+		fprintf(stderr, PROG ": error: %s #%" PRId64 ": its log %s is neither in this "
+			"host's log_dir nor in %s; look on %s\n", kinds[t->kind], t->id, t->path,
+			store, host);
+	norc_upload_info_free(&ui);
+}
+
+static int show(struct norc_config *cfg, struct norc_db *db, const struct target *t, bool remote,
+		bool follow_it)
+{
+	char *abs = norc_xasprintf("%s/%s", cfg->log_dir, t->path);
+	int rc = 1;
+	int fd = remote ? -1 : open(abs, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		rc = follow_it && !t->ended ? follow(db, t, fd, abs) : !pump(fd);
+		close(fd);
+		free(abs);
+		return rc;
+	}
+	if (!remote && errno != ENOENT) {
+		fprintf(stderr, PROG ": error: cannot read %s: %s\n", abs, strerror(errno));
+		free(abs);
+		return 1;
+	}
+	free(abs);
+	if (follow_it && !t->ended) {
+		fprintf(stderr, PROG ": error: %s #%" PRId64 " is still running on %s and its log "
+			"is there; run " PROG " -f on that host\n", kinds[t->kind], t->id,
+			t->host[0] ? t->host : "another host");
+		return 1;
+	}
+	struct norc_backup *b;
+	char err[600];
+	if (norc_backup_open(cfg, &b, err, sizeof(err)) != NORC_OK) {
+		fprintf(stderr, PROG ": error: %s\n", err);
+		return 1;
+	}
+	if (!b) {
+		fprintf(stderr, PROG ": error: %s #%" PRId64 ": its log %s is not in this host's "
+			"log_dir (%s)%s%s, and no backup is configured (config group `backup`)\n",
+			kinds[t->kind], t->id, t->path, cfg->log_dir,
+			remote ? "" : t->host[0] ? "; it ran on " : "",
+			remote ? "" : t->host);
+		return 1;
+	}
+	fprintf(stderr, "Retrieving the log from %s...\n", norc_backup_name(b));
+	fflush(stdout);
+	rc = norc_backup_fetch(b, t->path, STDOUT_FILENO, err, sizeof(err));
+	if (rc == NORC_ENOTFOUND)
+		explain_missing(db, t, norc_backup_name(b));
+	else if (rc != NORC_OK)
+		fprintf(stderr, PROG ": error: could not retrieve the log: %s\n", err);
+	norc_backup_close(b);
+	return rc == NORC_OK ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {{"remote", no_argument, NULL, 'r'},
+					   {"follow", no_argument, NULL, 'f'},
+					   {"config", required_argument, NULL, 'C'},
+					   {"help", no_argument, NULL, 'h'},
+					   {0}};
+	const char *config = NULL;
+	bool remote = false, follow_it = false;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "rfC:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r': remote = true; break;
+		case 'f': follow_it = true; break;
+		case 'C': config = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default:
+			fprintf(stderr, PROG ": error: unknown option or missing value: %s (see "
+				"--help)\n", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, PROG ": error: give KIND and ID, such as: " PROG " instance 42 "
+			"(see --help)\n");
+		return 2;
+	}
+	struct target t = {0};
+	if (parse_kind(argv[optind], &t.kind) != 0) {
+		fprintf(stderr, PROG ": error: unknown kind '%s'; use instance, node, executor or "
+			"scheduler\n", argv[optind]);
+		return 2;
+	}
+	const char *ids = argv[optind + 1];
+	char *end;
+	errno = 0;
+	long long id = strtoll(ids + (ids[0] == '#'), &end, 10);
+	if (errno || end == ids + (ids[0] == '#') || *end || id <= 0) {
+		fprintf(stderr, PROG ": error: '%s' is not an id; give a number such as 42 or #42\n",
+			ids);
+		return 2;
+	}
+	t.id = id;
+	if (remote && follow_it) {
+		fprintf(stderr, PROG ": error: -f follows the local file; it cannot be combined "
+			"with -r\n");
+		return 2;
+	}
+	struct norc_config *cfg;
+	struct norc_db *db;
+	if (norc_daemon_open(PROG, config, &cfg, &db) != NORC_OK)
+		return 1;
+	int rc = find_target(db, &t);
+	if (rc == 0)
+		rc = show(cfg, db, &t, remote, follow_it);
+	free(t.path);
+	free(t.host);
+	norc_plugin_unload_all();
+	norc_db_close(db);
+	norc_config_free(cfg);
+	return rc;
+}

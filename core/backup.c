@@ -1,0 +1,402 @@
+/*
+ * backup.c - see backup.h. The configured backup plugin, and the uploader that runs each
+ * batch of uploads in a forked child and records the results from its pipe.
+ */
+#include "backup.h"
+#include "clock.h"
+#include "log.h"
+#include "mem.h"
+#include "plugin.h"
+#include "upload.h"
+
+#include <norc/backup.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH 32
+#define CLOSE_EVERY_US (3 * NORC_US_PER_SEC)  /* look for ended logs */
+#define TAKE_EVERY_US (5 * NORC_US_PER_SEC)   /* look for due uploads when idle */
+#define RETAIN_EVERY_US (60 * NORC_US_PER_SEC) /* retention sweep */
+#define NEVER INT64_MAX
+
+struct norc_backup {
+	const struct norc_plugin_entry *p;
+	const struct norc_backup_ops *ops;
+	void *h;
+};
+
+int norc_backup_open(const struct norc_config *cfg, struct norc_backup **out, char *err,
+		     size_t errlen)
+{
+	*out = NULL;
+	if (!cfg->backup.plugin)
+		return NORC_OK;
+	const struct norc_plugin_entry *p = norc_plugin_find(NORC_KIND_BACKUP, cfg->backup.plugin);
+	if (!p)
+		return norc_err_set(err, errlen, NORC_ECONFIG,
+				    "backup.plugin \"%s\": no backup plugin of that name is loaded "
+				    "(S3 and LocalBackup are built in; `norc plugins` lists what "
+				    "is)", cfg->backup.plugin);
+	const struct norc_backup_ops *ops = p->desc->ops;
+	void *h = NULL;
+	char perr[400] = "";
+	int rc = ops->open(p->state, cfg->backup.settings, &h, perr, sizeof(perr));
+	if (rc != NORC_OK)
+		return norc_err_set(err, errlen, rc < 0 ? rc : NORC_ECONFIG,
+				    "backup %s (config backup.settings): %s", p->desc->name,
+				    perr[0] ? perr : "open failed");
+	struct norc_backup *b = norc_xcalloc(1, sizeof(*b));
+	*b = (struct norc_backup){p, ops, h};
+	*out = b;
+	return NORC_OK;
+}
+
+void norc_backup_close(struct norc_backup *b)
+{
+	if (!b)
+		return;
+	if (b->ops->close)
+		b->ops->close(b->h);
+	free(b);
+}
+
+const char *norc_backup_name(const struct norc_backup *b) { return b->p->desc->name; }
+
+char *norc_backup_key(const char *rel_path) { return norc_xasprintf("norc_logs/%s", rel_path); }
+
+int norc_backup_fetch(struct norc_backup *b, const char *rel_path, int fd, char *err,
+		      size_t errlen)
+{
+	char *key = norc_backup_key(rel_path);
+	char perr[400] = "";
+	int rc = b->ops->get(b->h, key, fd, perr, sizeof(perr));
+	if (rc != NORC_OK)
+		norc_err_set(err, errlen, rc, "%s %s: %s", b->p->desc->name, key,
+			     perr[0] ? perr : rc == NORC_ENOTFOUND ? "not found" : "failed");
+	free(key);
+	return rc;
+}
+
+/* ---- the uploader ---- */
+
+void norc_uploader_init(struct norc_uploader *u, const struct norc_config *cfg)
+{
+	*u = (struct norc_uploader){.cfg = cfg, .pipe_fd = -1};
+	gethostname(u->host, sizeof(u->host) - 1);
+	if (!cfg->backup.plugin)
+		return;
+	u->tracking = true;
+	char err[600];
+	if (norc_backup_open(cfg, &u->backup, err, sizeof(err)) != NORC_OK)
+		NORC_ERROR("%s; logs are kept for upload until a restart with a working backup",
+			   err);
+	else
+		NORC_INFO("Logs are backed up to %s%s.", norc_backup_name(u->backup),
+			  cfg->backup.keep_local_days ? "; uploaded local copies are deleted after "
+							"backup.keep_local_days" : "");
+}
+
+void norc_uploader_track_daemon(struct norc_uploader *u, struct norc_db *db, int64_t daemon_id,
+				const char *rel_path)
+{
+	if (u->tracking && norc_upload_track_daemon(db, u->host, daemon_id, rel_path) != NORC_OK)
+		NORC_WARN("cannot record this daemon's log for upload: %s", norc_db_errmsg(db));
+}
+
+void norc_uploader_poke(struct norc_uploader *u) { u->next_close_us = 0; }
+
+/* In the child: one line per item, "ID RC MESSAGE\n". Never returns. */
+static void __attribute__((noreturn)) upload_child(struct norc_uploader *u, int wfd)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigset_t none;
+	sigemptyset(&none);
+	struct sigaction ign = {.sa_handler = SIG_IGN};
+	sigaction(SIGPIPE, &ign, NULL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (size_t i = 0; i < u->nitems; i++) {
+		const struct norc_upload_item *it = &u->items[i];
+		char *abs = norc_xasprintf("%s/%s", u->cfg->log_dir, it->path);
+		char *key = norc_backup_key(it->path);
+		char err[200] = "";
+		struct stat sb;
+		int rc;
+		if (stat(abs, &sb) != 0) {
+			rc = NORC_ENOTFOUND;
+			snprintf(err, sizeof(err), "local file %s: %s", abs, strerror(errno));
+		} else {
+			rc = u->backup->ops->put(u->backup->h, abs, key, err, sizeof(err));
+			if (rc == NORC_OK)
+				err[0] = '\0';
+			else if (rc == NORC_ENOTFOUND) /* not "gone": the store said not found */
+				rc = NORC_EIO;
+		}
+		for (char *c = err; *c; c++)
+			if (*c == '\n' || *c == '\r')
+				*c = ' ';
+		dprintf(wfd, "%" PRId64 " %d %s\n", it->id, rc, err[0] ? err : "-");
+		free(abs);
+		free(key);
+	}
+	fflush(NULL); /* what the plugin logged */
+	_exit(0);
+}
+
+static void start_batch(struct norc_uploader *u, int64_t mono)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		NORC_WARN("log upload: pipe: %s; retrying later", strerror(errno));
+		return;
+	}
+	fflush(NULL); /* nothing buffered is written twice */
+	pid_t pid = fork();
+	if (pid < 0) {
+		NORC_WARN("log upload: fork: %s; retrying later", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		upload_child(u, fds[1]);
+	}
+	close(fds[1]);
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	u->pid = pid;
+	u->pipe_fd = fds[0];
+	u->deadline_us = mono + (int64_t)u->cfg->backup.timeout_s * NORC_US_PER_SEC;
+	NORC_DEBUG("log upload: %zu file(s) to %s in process %d.", u->nitems,
+		   norc_backup_name(u->backup), (int)pid);
+}
+
+/* Take a batch of due uploads and start its child. true when one was started. */
+static bool take_batch(struct norc_uploader *u, struct norc_db *db, int64_t mono)
+{
+	int64_t lease = ((int64_t)u->cfg->backup.timeout_s + 30) * NORC_US_PER_SEC;
+	int rc = norc_db_begin_write(db);
+	if (rc == NORC_OK)
+		rc = norc_upload_take(db, u->host, norc_clock_now_us(), lease, BATCH, &u->items,
+				      &u->nitems);
+	rc = rc == NORC_OK ? norc_db_commit(db) : (norc_db_rollback(db), rc);
+	if (rc != NORC_OK) {
+		norc_upload_items_free(u->items, u->nitems);
+		u->items = NULL;
+		u->nitems = 0;
+		NORC_WARN("log upload: cannot take due uploads: %s", norc_db_errmsg(db));
+		return false;
+	}
+	if (u->nitems == 0)
+		return false;
+	start_batch(u, mono);
+	if (u->pid)
+		return true;
+	/* no child: the lease runs out and the rows come back */
+	norc_upload_items_free(u->items, u->nitems);
+	u->items = NULL;
+	u->nitems = 0;
+	return false;
+}
+
+static void retention(struct norc_uploader *u, struct norc_db *db)
+{
+	int64_t now = norc_clock_now_us();
+	int64_t cutoff = now - (int64_t)u->cfg->backup.keep_local_days * 86400 * NORC_US_PER_SEC;
+	struct norc_upload_item *items;
+	size_t n;
+	if (norc_upload_expired(db, u->host, cutoff, 500, &items, &n) != NORC_OK) {
+		NORC_WARN("log retention: %s", norc_db_errmsg(db));
+		return;
+	}
+	size_t removed = 0;
+	for (size_t i = 0; i < n; i++) {
+		char *abs = norc_xasprintf("%s/%s", u->cfg->log_dir, items[i].path);
+		if (unlink(abs) != 0 && errno != ENOENT)
+			NORC_WARN("log retention: cannot delete %s: %s", abs, strerror(errno));
+		else if (norc_upload_removed(db, items[i].id, now) == NORC_OK)
+			removed++;
+		free(abs);
+	}
+	if (removed)
+		NORC_INFO("Deleted %zu local log file(s) uploaded more than %d day(s) ago.", removed,
+			  u->cfg->backup.keep_local_days);
+	norc_upload_items_free(items, n);
+	if (n == 500)
+		u->next_retention_us = 0; /* more to do: next turn */
+}
+
+int64_t norc_uploader_tick(struct norc_uploader *u, struct norc_db *db, int64_t mono)
+{
+	if (!u->tracking)
+		return NEVER;
+	if (u->pid && mono >= u->deadline_us) {
+		NORC_WARN("log upload: process %d ran past backup.timeout (%d s); killing it, its "
+			  "files are retried", (int)u->pid, u->cfg->backup.timeout_s);
+		kill(u->pid, SIGKILL);
+		u->deadline_us = mono + NORC_US_PER_SEC; /* reaped soon */
+	}
+	if (mono >= u->next_close_us) {
+		int n = 0;
+		if (norc_upload_close_ended(db, u->host, norc_clock_now_us(), &n) != NORC_OK)
+			NORC_WARN("log upload: cannot look for finished logs: %s",
+				  norc_db_errmsg(db));
+		if (n)
+			u->next_take_us = 0;
+		u->next_close_us = mono + CLOSE_EVERY_US;
+	}
+	if (u->backup && !u->pid && mono >= u->next_take_us)
+		u->next_take_us = take_batch(u, db, mono) ? NEVER : mono + TAKE_EVERY_US;
+	if (u->cfg->backup.keep_local_days && mono >= u->next_retention_us) {
+		u->next_retention_us = mono + RETAIN_EVERY_US;
+		retention(u, db);
+	}
+	int64_t t = u->next_close_us;
+	if (u->next_take_us < t)
+		t = u->next_take_us;
+	if (u->cfg->backup.keep_local_days && u->next_retention_us < t)
+		t = u->next_retention_us;
+	if (u->pid && u->deadline_us < t)
+		t = u->deadline_us;
+	return t;
+}
+
+/* Parse the child's lines into per-item results; items without a line keep rc 1. */
+static void read_results(struct norc_uploader *u, int *rcs, char (*msgs)[200])
+{
+	char buf[BATCH * 256 + 1];
+	size_t len = 0;
+	for (;;) {
+		ssize_t r = read(u->pipe_fd, buf + len, sizeof(buf) - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || (len += (size_t)r) == sizeof(buf) - 1)
+			break;
+	}
+	buf[len] = '\0';
+	for (char *line = buf, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
+		*nl = '\0';
+		char *end;
+		int64_t id = strtoll(line, &end, 10);
+		int rc = (int)strtol(end, &end, 10);
+		if (*end == ' ')
+			end++;
+		for (size_t i = 0; i < u->nitems; i++)
+			if (u->items[i].id == id) {
+				rcs[i] = rc;
+				snprintf(msgs[i], sizeof(msgs[i]), "%s", end);
+			}
+	}
+}
+
+bool norc_uploader_reaped(struct norc_uploader *u, struct norc_db *db, pid_t pid, int wstatus)
+{
+	if (!u->pid || pid != u->pid)
+		return false;
+	int rcs[BATCH];
+	char msgs[BATCH][200];
+	for (size_t i = 0; i < u->nitems; i++) {
+		rcs[i] = 1;
+		if (WIFSIGNALED(wstatus))
+			snprintf(msgs[i], sizeof(msgs[i]), "the upload process was killed by "
+				 "signal %d (backup.timeout is %d s)", WTERMSIG(wstatus),
+				 u->cfg->backup.timeout_s);
+		else
+			snprintf(msgs[i], sizeof(msgs[i]), "the upload process ended (status %d) "
+				 "before this file", WEXITSTATUS(wstatus));
+	}
+	read_results(u, rcs, msgs);
+	close(u->pipe_fd);
+	u->pipe_fd = -1;
+	u->pid = 0;
+	int64_t now = norc_clock_now_us();
+	int ok = 0, bad = 0, gone = 0, first_bad = -1;
+	int rc = norc_db_begin_write(db);
+	for (size_t i = 0; i < u->nitems && rc == NORC_OK; i++) {
+		const struct norc_upload_item *it = &u->items[i];
+		if (rcs[i] == NORC_OK) {
+			rc = norc_upload_done(db, it->id, now);
+			ok++;
+		} else {
+			bool g = rcs[i] == NORC_ENOTFOUND;
+			rc = norc_upload_failed(db, it->id, it->attempts, g, msgs[i], now);
+			gone += g;
+			bad += !g;
+			if (first_bad < 0)
+				first_bad = (int)i;
+		}
+	}
+	rc = rc == NORC_OK ? norc_db_commit(db) : (norc_db_rollback(db), rc);
+	if (rc != NORC_OK) /* the leases run out and the files are uploaded again */
+		NORC_WARN("log upload: cannot record the results: %s", norc_db_errmsg(db));
+	u->uploaded += ok;
+	u->failed += bad;
+	if (ok)
+		NORC_DEBUG("log upload: %d file(s) uploaded to %s.", ok, norc_backup_name(u->backup));
+	if (first_bad >= 0)
+		NORC_WARN("log upload: %d of %zu file(s) failed%s (%s: %s)%s.", bad + gone,
+			  u->nitems, gone ? ", some are gone from this host" : "",
+			  u->items[first_bad].path, msgs[first_bad],
+			  bad ? "; retrying with backoff" : "");
+	norc_upload_items_free(u->items, u->nitems);
+	u->items = NULL;
+	u->nitems = 0;
+	/* more may be due: look again now (failed ones wait for their backoff) */
+	u->next_take_us = 0;
+	return true;
+}
+
+/* Wait for the upload child until its deadline, then kill it; record its results. */
+static void wait_child(struct norc_uploader *u, struct norc_db *db)
+{
+	while (u->pid) {
+		int st;
+		pid_t r = waitpid(u->pid, &st, WNOHANG);
+		if (r == u->pid) {
+			norc_uploader_reaped(u, db, r, st);
+			break;
+		}
+		if (r < 0 && errno != EINTR) {
+			u->pid = 0;
+			break;
+		}
+		if (norc_clock_mono_us() >= u->deadline_us) {
+			kill(u->pid, SIGKILL);
+			u->deadline_us = NEVER;
+		}
+		nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+	}
+}
+
+void norc_uploader_finish(struct norc_uploader *u, struct norc_db *db, int64_t daemon_id)
+{
+	if (!u->tracking)
+		return;
+	wait_child(u, db);
+	int64_t now = norc_clock_now_us();
+	/* due since the epoch: first in the batch below, whatever else is waiting */
+	if (norc_upload_daemon_due(db, daemon_id, 0) != NORC_OK ||
+	    norc_upload_close_ended(db, u->host, now, NULL) != NORC_OK)
+		NORC_WARN("log upload: %s", norc_db_errmsg(db));
+	if (u->backup) {
+		/* this daemon's log and what else is due, one batch, bounded by backup.timeout */
+		NORC_INFO("Backing up this daemon's log to %s...", norc_backup_name(u->backup));
+		fflush(NULL);
+		if (take_batch(u, db, norc_clock_mono_us()))
+			wait_child(u, db);
+		NORC_INFO("Log backup: %" PRId64 " file(s) uploaded%s.", u->uploaded,
+			  u->failed ? ", some failed (retried by the next daemon on this host)" : "");
+	}
+	norc_backup_close(u->backup);
+	u->backup = NULL;
+}
