@@ -25,10 +25,26 @@
 #include <unistd.h>
 
 #define BATCH 32
-#define CLOSE_EVERY_US (3 * NORC_US_PER_SEC)  /* look for ended logs */
+#define CLOSE_EVERY_US (3 * NORC_US_PER_SEC)  /* look for logs ended elsewhere */
 #define TAKE_EVERY_US (5 * NORC_US_PER_SEC)   /* look for due uploads when idle */
+#define GATHER_US (250 * 1000)                /* after an end: wait for more, then upload */
 #define RETAIN_EVERY_US (60 * NORC_US_PER_SEC) /* retention sweep */
+#define RETAIN_BATCH 500
+#define SHUTDOWN_WAIT_US (10 * NORC_US_PER_SEC)   /* a batch under way at shutdown */
+#define SHUTDOWN_UPLOAD_US (60 * NORC_US_PER_SEC) /* the daemon's own log at shutdown */
 #define NEVER INT64_MAX
+
+static int64_t timeout_us(const struct norc_uploader *u)
+{
+	return (int64_t)u->cfg->backup.timeout_s * NORC_US_PER_SEC;
+}
+
+/* A daemon that ended normally uploads its own log; one that ended longer ago than its own
+ * upload could take did not manage to (or was declared dead: status ERROR). */
+static int64_t daemon_grace_us(const struct norc_uploader *u)
+{
+	return timeout_us(u) + SHUTDOWN_WAIT_US + SHUTDOWN_UPLOAD_US + 60 * NORC_US_PER_SEC;
+}
 
 struct norc_backup {
 	const struct norc_plugin_entry *p;
@@ -92,7 +108,7 @@ int norc_backup_fetch(struct norc_backup *b, const char *rel_path, int fd, char 
 
 void norc_uploader_init(struct norc_uploader *u, const struct norc_config *cfg)
 {
-	*u = (struct norc_uploader){.cfg = cfg, .pipe_fd = -1};
+	*u = (struct norc_uploader){.cfg = cfg, .pipe_fd = -1, .next_take_us = NEVER};
 	gethostname(u->host, sizeof(u->host) - 1);
 	if (!cfg->backup.plugin)
 		return;
@@ -102,6 +118,8 @@ void norc_uploader_init(struct norc_uploader *u, const struct norc_config *cfg)
 		NORC_ERROR("%s; logs are kept for upload until a restart with a working backup",
 			   err);
 	else
+		u->next_take_us = 0; /* what earlier daemons left due: at once */
+	if (u->backup)
 		NORC_INFO("Logs are backed up to %s%s.", norc_backup_name(u->backup),
 			  cfg->backup.keep_local_days ? "; uploaded local copies are deleted after "
 							"backup.keep_local_days" : "");
@@ -114,12 +132,22 @@ void norc_uploader_track_daemon(struct norc_uploader *u, struct norc_db *db, int
 		NORC_WARN("cannot record this daemon's log for upload: %s", norc_db_errmsg(db));
 }
 
-void norc_uploader_poke(struct norc_uploader *u) { u->next_close_us = 0; }
+/* An instance end was recorded here: take a batch soon, gathering the ends of the next
+ * quarter second into it (one child per batch, not one per log). */
+void norc_uploader_poke(struct norc_uploader *u)
+{
+	int64_t soon = norc_clock_mono_us() + GATHER_US;
+	if (u->backup && soon < u->next_take_us)
+		u->next_take_us = soon;
+}
 
-/* In the child: one line per item, "ID RC MESSAGE\n". Never returns. */
-static void __attribute__((noreturn)) upload_child(struct norc_uploader *u, int wfd)
+/* In the child: "S ID" before each file, "R ID RC MESSAGE" after it. Never returns. */
+static void __attribute__((noreturn)) upload_child(struct norc_uploader *u, int wfd,
+						    pid_t parent)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent) /* the daemon died before the line above */
+		_exit(1);
 	sigset_t none;
 	sigemptyset(&none);
 	struct sigaction ign = {.sa_handler = SIG_IGN};
@@ -132,8 +160,9 @@ static void __attribute__((noreturn)) upload_child(struct norc_uploader *u, int 
 		char err[200] = "";
 		struct stat sb;
 		int rc;
+		dprintf(wfd, "S %" PRId64 "\n", it->id);
 		if (stat(abs, &sb) != 0) {
-			rc = NORC_ENOTFOUND;
+			rc = errno == ENOENT ? NORC_ENOTFOUND : NORC_EIO; /* else: retried */
 			snprintf(err, sizeof(err), "local file %s: %s", abs, strerror(errno));
 		} else {
 			rc = u->backup->ops->put(u->backup->h, abs, key, err, sizeof(err));
@@ -145,7 +174,7 @@ static void __attribute__((noreturn)) upload_child(struct norc_uploader *u, int 
 		for (char *c = err; *c; c++)
 			if (*c == '\n' || *c == '\r')
 				*c = ' ';
-		dprintf(wfd, "%" PRId64 " %d %s\n", it->id, rc, err[0] ? err : "-");
+		dprintf(wfd, "R %" PRId64 " %d %s\n", it->id, rc, err[0] ? err : "-");
 		free(abs);
 		free(key);
 	}
@@ -153,7 +182,14 @@ static void __attribute__((noreturn)) upload_child(struct norc_uploader *u, int 
 	_exit(0);
 }
 
-static void start_batch(struct norc_uploader *u, int64_t mono)
+static void drop_items(struct norc_uploader *u)
+{
+	norc_upload_items_free(u->items, u->nitems);
+	u->items = NULL;
+	u->nitems = 0;
+}
+
+static void start_batch(struct norc_uploader *u, int64_t mono, int64_t timeout_us)
 {
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) != 0) {
@@ -161,6 +197,7 @@ static void start_batch(struct norc_uploader *u, int64_t mono)
 		return;
 	}
 	fflush(NULL); /* nothing buffered is written twice */
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		NORC_WARN("log upload: fork: %s; retrying later", strerror(errno));
@@ -170,42 +207,40 @@ static void start_batch(struct norc_uploader *u, int64_t mono)
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		upload_child(u, fds[1]);
+		upload_child(u, fds[1], parent);
 	}
 	close(fds[1]);
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	u->pid = pid;
 	u->pipe_fd = fds[0];
-	u->deadline_us = mono + (int64_t)u->cfg->backup.timeout_s * NORC_US_PER_SEC;
+	u->killed = false;
+	u->deadline_us = mono + timeout_us;
 	NORC_DEBUG("log upload: %zu file(s) to %s in process %d.", u->nitems,
 		   norc_backup_name(u->backup), (int)pid);
 }
 
-/* Take a batch of due uploads and start its child. true when one was started. */
-static bool take_batch(struct norc_uploader *u, struct norc_db *db, int64_t mono)
+/* Take up to limit due uploads and start their child, bounded by timeout_us. true when one
+ * was started. */
+static bool take_batch(struct norc_uploader *u, struct norc_db *db, int64_t mono, int limit,
+		       int64_t timeout_us)
 {
-	int64_t lease = ((int64_t)u->cfg->backup.timeout_s + 30) * NORC_US_PER_SEC;
+	int64_t lease = timeout_us + 30 * NORC_US_PER_SEC;
 	int rc = norc_db_begin_write(db);
 	if (rc == NORC_OK)
-		rc = norc_upload_take(db, u->host, norc_clock_now_us(), lease, BATCH, &u->items,
-				      &u->nitems);
+		rc = norc_upload_take(db, u->host, norc_clock_now_us(), lease, limit, &u->items,
+				      &u->nitems, &u->lease);
 	rc = rc == NORC_OK ? norc_db_commit(db) : (norc_db_rollback(db), rc);
 	if (rc != NORC_OK) {
-		norc_upload_items_free(u->items, u->nitems);
-		u->items = NULL;
-		u->nitems = 0;
+		drop_items(u);
 		NORC_WARN("log upload: cannot take due uploads: %s", norc_db_errmsg(db));
 		return false;
 	}
 	if (u->nitems == 0)
 		return false;
-	start_batch(u, mono);
+	start_batch(u, mono, timeout_us);
 	if (u->pid)
 		return true;
-	/* no child: the lease runs out and the rows come back */
-	norc_upload_items_free(u->items, u->nitems);
-	u->items = NULL;
-	u->nitems = 0;
+	drop_items(u); /* no child: the lease runs out and the rows come back */
 	return false;
 }
 
@@ -215,24 +250,35 @@ static void retention(struct norc_uploader *u, struct norc_db *db)
 	int64_t cutoff = now - (int64_t)u->cfg->backup.keep_local_days * 86400 * NORC_US_PER_SEC;
 	struct norc_upload_item *items;
 	size_t n;
-	if (norc_upload_expired(db, u->host, cutoff, 500, &items, &n) != NORC_OK) {
+	if (norc_upload_expired(db, u->host, cutoff, RETAIN_BATCH, &items, &n) != NORC_OK) {
 		NORC_WARN("log retention: %s", norc_db_errmsg(db));
 		return;
 	}
-	size_t removed = 0;
+	size_t removed = 0, failed = 0;
+	char first[600] = "";
+	bool tx = n && norc_db_begin_write(db) == NORC_OK;
 	for (size_t i = 0; i < n; i++) {
 		char *abs = norc_xasprintf("%s/%s", u->cfg->log_dir, items[i].path);
-		if (unlink(abs) != 0 && errno != ENOENT)
-			NORC_WARN("log retention: cannot delete %s: %s", abs, strerror(errno));
-		else if (norc_upload_removed(db, items[i].id, now) == NORC_OK)
+		if (unlink(abs) != 0 && errno != ENOENT) {
+			if (!failed++)
+				snprintf(first, sizeof(first), "%s: %s", abs, strerror(errno));
+		} else if (norc_upload_removed(db, items[i].id, now) == NORC_OK) {
 			removed++;
+		}
 		free(abs);
+	}
+	if (tx && norc_db_commit(db) != NORC_OK) {
+		norc_db_rollback(db);
+		removed = 0; /* deleted, but recorded at the next sweep (ENOENT counts as done) */
 	}
 	if (removed)
 		NORC_INFO("Deleted %zu local log file(s) uploaded more than %d day(s) ago.", removed,
 			  u->cfg->backup.keep_local_days);
+	if (failed)
+		NORC_WARN("log retention: %zu file(s) could not be deleted (first: %s); retrying "
+			  "in a minute", failed, first);
 	norc_upload_items_free(items, n);
-	if (n == 500)
+	if (n == RETAIN_BATCH && !failed)
 		u->next_retention_us = 0; /* more to do: next turn */
 }
 
@@ -240,39 +286,42 @@ int64_t norc_uploader_tick(struct norc_uploader *u, struct norc_db *db, int64_t 
 {
 	if (!u->tracking)
 		return NEVER;
-	if (u->pid && mono >= u->deadline_us) {
+	if (u->pid && !u->killed && mono >= u->deadline_us) {
 		NORC_WARN("log upload: process %d ran past backup.timeout (%d s); killing it, its "
 			  "files are retried", (int)u->pid, u->cfg->backup.timeout_s);
 		kill(u->pid, SIGKILL);
-		u->deadline_us = mono + NORC_US_PER_SEC; /* reaped soon */
+		u->killed = true;
 	}
 	if (mono >= u->next_close_us) {
 		int n = 0;
-		if (norc_upload_close_ended(db, u->host, norc_clock_now_us(), &n) != NORC_OK)
+		int64_t now = norc_clock_now_us();
+		if (norc_upload_close_ended(db, u->host, now, now - daemon_grace_us(u), &n) !=
+		    NORC_OK)
 			NORC_WARN("log upload: cannot look for finished logs: %s",
 				  norc_db_errmsg(db));
 		if (n)
-			u->next_take_us = 0;
+			norc_uploader_poke(u);
 		u->next_close_us = mono + CLOSE_EVERY_US;
 	}
 	if (u->backup && !u->pid && mono >= u->next_take_us)
-		u->next_take_us = take_batch(u, db, mono) ? NEVER : mono + TAKE_EVERY_US;
+		u->next_take_us = take_batch(u, db, mono, BATCH, timeout_us(u))
+					  ? NEVER : mono + TAKE_EVERY_US;
 	if (u->cfg->backup.keep_local_days && mono >= u->next_retention_us) {
 		u->next_retention_us = mono + RETAIN_EVERY_US;
 		retention(u, db);
 	}
 	int64_t t = u->next_close_us;
-	if (u->next_take_us < t)
+	if (u->backup && !u->pid && u->next_take_us < t)
 		t = u->next_take_us;
 	if (u->cfg->backup.keep_local_days && u->next_retention_us < t)
 		t = u->next_retention_us;
-	if (u->pid && u->deadline_us < t)
+	if (u->pid && !u->killed && u->deadline_us < t)
 		t = u->deadline_us;
 	return t;
 }
 
-/* Parse the child's lines into per-item results; items without a line keep rc 1. */
-static void read_results(struct norc_uploader *u, int *rcs, char (*msgs)[200])
+/* Parse the child's lines: per item, started (an "S" line) and the result (an "R" line). */
+static void read_results(struct norc_uploader *u, bool *started, int *rcs, char (*msgs)[200])
 {
 	char buf[BATCH * 256 + 1];
 	size_t len = 0;
@@ -286,59 +335,84 @@ static void read_results(struct norc_uploader *u, int *rcs, char (*msgs)[200])
 	buf[len] = '\0';
 	for (char *line = buf, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
 		*nl = '\0';
-		char *end;
-		int64_t id = strtoll(line, &end, 10);
-		int rc = (int)strtol(end, &end, 10);
-		if (*end == ' ')
-			end++;
-		for (size_t i = 0; i < u->nitems; i++)
-			if (u->items[i].id == id) {
-				rcs[i] = rc;
-				snprintf(msgs[i], sizeof(msgs[i]), "%s", end);
-			}
+		char kind = line[0], *end;
+		int64_t id = strtoll(line + 1, &end, 10);
+		size_t i = 0;
+		while (i < u->nitems && u->items[i].id != id)
+			i++;
+		if (i == u->nitems)
+			continue;
+		started[i] = true;
+		if (kind != 'R')
+			continue;
+		rcs[i] = (int)strtol(end, &end, 10);
+		snprintf(msgs[i], sizeof(msgs[i]), "%s", *end == ' ' ? end + 1 : end);
 	}
+}
+
+/* Record one result (the lease guards it); 1 when it counts as uploaded, 0 otherwise. */
+static int record(struct norc_db *db, const struct norc_upload_item *it, int64_t lease,
+		  bool started, int rc, const char *msg, int64_t now, int *drc)
+{
+	if (!started)
+		*drc = norc_upload_release(db, it->id, lease, now);
+	else if (rc == NORC_OK)
+		*drc = norc_upload_done(db, it->id, lease, now);
+	else
+		*drc = norc_upload_failed(db, it, lease, rc == NORC_ENOTFOUND, msg, now);
+	return started && rc == NORC_OK;
 }
 
 bool norc_uploader_reaped(struct norc_uploader *u, struct norc_db *db, pid_t pid, int wstatus)
 {
 	if (!u->pid || pid != u->pid)
 		return false;
+	bool started[BATCH] = {false};
 	int rcs[BATCH];
 	char msgs[BATCH][200];
 	for (size_t i = 0; i < u->nitems; i++) {
-		rcs[i] = 1;
+		rcs[i] = NORC_EIO;
 		if (WIFSIGNALED(wstatus))
 			snprintf(msgs[i], sizeof(msgs[i]), "the upload process was killed by "
-				 "signal %d (backup.timeout is %d s)", WTERMSIG(wstatus),
-				 u->cfg->backup.timeout_s);
+				 "signal %d%s", WTERMSIG(wstatus), u->killed
+				 ? " after backup.timeout" : "");
 		else
 			snprintf(msgs[i], sizeof(msgs[i]), "the upload process ended (status %d) "
-				 "before this file", WEXITSTATUS(wstatus));
+				 "during this file", WEXITSTATUS(wstatus));
 	}
-	read_results(u, rcs, msgs);
+	read_results(u, started, rcs, msgs);
 	close(u->pipe_fd);
 	u->pipe_fd = -1;
 	u->pid = 0;
 	int64_t now = norc_clock_now_us();
 	int ok = 0, bad = 0, gone = 0, first_bad = -1;
-	int rc = norc_db_begin_write(db);
-	for (size_t i = 0; i < u->nitems && rc == NORC_OK; i++) {
-		const struct norc_upload_item *it = &u->items[i];
-		if (rcs[i] == NORC_OK) {
-			rc = norc_upload_done(db, it->id, now);
-			ok++;
-		} else {
-			bool g = rcs[i] == NORC_ENOTFOUND;
-			rc = norc_upload_failed(db, it->id, it->attempts, g, msgs[i], now);
-			gone += g;
-			bad += !g;
+	for (size_t i = 0; i < u->nitems; i++)
+		if (started[i] && rcs[i] != NORC_OK) {
+			gone += rcs[i] == NORC_ENOTFOUND;
+			bad += rcs[i] != NORC_ENOTFOUND;
 			if (first_bad < 0)
 				first_bad = (int)i;
 		}
+	/* one transaction; if the database refuses it, row by row, so that one bad row does
+	 * not void the others (a row not recorded comes back when its lease runs out) */
+	int rc = norc_db_begin_write(db), drc = NORC_OK;
+	for (size_t i = 0; i < u->nitems && rc == NORC_OK && drc == NORC_OK; i++)
+		ok += record(db, &u->items[i], u->lease, started[i], rcs[i], msgs[i], now, &drc);
+	if (rc == NORC_OK && drc == NORC_OK)
+		rc = norc_db_commit(db);
+	if (rc != NORC_OK || drc != NORC_OK) {
+		norc_db_rollback(db);
+		ok = 0;
+		int lost = 0;
+		for (size_t i = 0; i < u->nitems; i++) {
+			ok += record(db, &u->items[i], u->lease, started[i], rcs[i], msgs[i], now,
+				     &drc);
+			lost += drc != NORC_OK;
+		}
+		if (lost)
+			NORC_WARN("log upload: cannot record %d result(s): %s; those files are "
+				  "uploaded again after their lease", lost, norc_db_errmsg(db));
 	}
-	rc = rc == NORC_OK ? norc_db_commit(db) : (norc_db_rollback(db), rc);
-	if (rc != NORC_OK) /* the leases run out and the files are uploaded again */
-		NORC_WARN("log upload: cannot record the results: %s", norc_db_errmsg(db));
 	u->uploaded += ok;
 	u->failed += bad;
 	if (ok)
@@ -348,17 +422,16 @@ bool norc_uploader_reaped(struct norc_uploader *u, struct norc_db *db, pid_t pid
 			  u->nitems, gone ? ", some are gone from this host" : "",
 			  u->items[first_bad].path, msgs[first_bad],
 			  bad ? "; retrying with backoff" : "");
-	norc_upload_items_free(u->items, u->nitems);
-	u->items = NULL;
-	u->nitems = 0;
-	/* more may be due: look again now (failed ones wait for their backoff) */
-	u->next_take_us = 0;
+	drop_items(u);
+	u->next_take_us = 0; /* more may be due (failed ones wait for their backoff) */
 	return true;
 }
 
-/* Wait for the upload child until its deadline, then kill it; record its results. */
+/* Wait for the upload child until its deadline, then kill it and wait up to 5 s more (a
+ * process stuck in the kernel is left behind); record its results. */
 static void wait_child(struct norc_uploader *u, struct norc_db *db)
 {
+	int64_t give_up = NEVER;
 	while (u->pid) {
 		int st;
 		pid_t r = waitpid(u->pid, &st, WNOHANG);
@@ -366,13 +439,18 @@ static void wait_child(struct norc_uploader *u, struct norc_db *db)
 			norc_uploader_reaped(u, db, r, st);
 			break;
 		}
-		if (r < 0 && errno != EINTR) {
+		int64_t mono = norc_clock_mono_us();
+		if ((r < 0 && errno != EINTR) || mono >= give_up) {
+			close(u->pipe_fd); /* its rows come back when their lease runs out */
+			u->pipe_fd = -1;
 			u->pid = 0;
+			drop_items(u);
 			break;
 		}
-		if (norc_clock_mono_us() >= u->deadline_us) {
+		if (!u->killed && mono >= u->deadline_us) {
 			kill(u->pid, SIGKILL);
-			u->deadline_us = NEVER;
+			u->killed = true;
+			give_up = mono + 5 * NORC_US_PER_SEC;
 		}
 		nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
 	}
@@ -382,20 +460,23 @@ void norc_uploader_finish(struct norc_uploader *u, struct norc_db *db, int64_t d
 {
 	if (!u->tracking)
 		return;
+	/* a batch under way gets a few more seconds, then its files are someone else's */
+	int64_t cap = norc_clock_mono_us() + SHUTDOWN_WAIT_US;
+	if (u->pid && u->deadline_us > cap)
+		u->deadline_us = cap;
 	wait_child(u, db);
-	int64_t now = norc_clock_now_us();
 	/* due since the epoch: first in the batch below, whatever else is waiting */
-	if (norc_upload_daemon_due(db, daemon_id, 0) != NORC_OK ||
-	    norc_upload_close_ended(db, u->host, now, NULL) != NORC_OK)
+	if (norc_upload_daemon_due(db, daemon_id, 0) != NORC_OK)
 		NORC_WARN("log upload: %s", norc_db_errmsg(db));
 	if (u->backup) {
-		/* this daemon's log and what else is due, one batch, bounded by backup.timeout */
+		/* this daemon's own log, bounded; the rest is left to the other daemons here */
+		int64_t t = timeout_us(u) < SHUTDOWN_UPLOAD_US ? timeout_us(u) : SHUTDOWN_UPLOAD_US;
 		NORC_INFO("Backing up this daemon's log to %s...", norc_backup_name(u->backup));
 		fflush(NULL);
-		if (take_batch(u, db, norc_clock_mono_us()))
+		if (take_batch(u, db, norc_clock_mono_us(), 1, t))
 			wait_child(u, db);
-		NORC_INFO("Log backup: %" PRId64 " file(s) uploaded%s.", u->uploaded,
-			  u->failed ? ", some failed (retried by the next daemon on this host)" : "");
+		NORC_INFO("Log backup: %" PRId64 " file(s) uploaded by this daemon%s.", u->uploaded,
+			  u->failed ? "; some failed (retried by the next daemon on this host)" : "");
 	}
 	norc_backup_close(u->backup);
 	u->backup = NULL;

@@ -43,8 +43,10 @@ struct norc_uploader {
 	pid_t pid;                     /* the upload child, 0 when none */
 	int pipe_fd;                   /* its results */
 	int64_t deadline_us;           /* monotonic: killed then */
-	struct norc_upload_item *items;
+	bool killed;                   /* ... and it was */
+	struct norc_upload_item *items; /* its batch */
 	size_t nitems;
+	int64_t lease;                 /* the batch's lease (upload.h) */
 	int64_t next_close_us, next_take_us, next_retention_us; /* monotonic */
 	int64_t uploaded, failed;      /* counters, for the daemon's log */
 };
@@ -55,7 +57,8 @@ void norc_uploader_init(struct norc_uploader *u, const struct norc_config *cfg);
 /* Track this daemon's own log (relative path), in its own transaction. */
 void norc_uploader_track_daemon(struct norc_uploader *u, struct norc_db *db, int64_t daemon_id,
 				const char *rel_path);
-/* Something ended here: look for finished logs at the next tick, not in up to 3 s. */
+/* An instance's end was recorded here (its log made due in that transaction): upload soon,
+ * with the ends of the next quarter second in the same batch. */
 void norc_uploader_poke(struct norc_uploader *u);
 /* The loop's turn: make ended logs due, start a batch when there is one and no child runs,
  * apply the retention, kill an overdue child. Returns the monotonic time it wants to be
@@ -63,8 +66,10 @@ void norc_uploader_poke(struct norc_uploader *u);
 int64_t norc_uploader_tick(struct norc_uploader *u, struct norc_db *db, int64_t mono);
 /* A child was reaped: true when it was the upload child (its results are then recorded). */
 bool norc_uploader_reaped(struct norc_uploader *u, struct norc_db *db, pid_t pid, int wstatus);
-/* Shutdown: wait for a running batch (up to its deadline), make daemon_id's own log due and
- * upload it with what else is due, waiting up to backup.timeout. Then close. */
+/* Shutdown: give a running batch up to 10 s more (then kill it: its files come back to the
+ * host's other daemons), make daemon_id's own log due and upload it alone, waiting up to
+ * backup.timeout or 60 s, whichever is less. Lines logged after that upload are only in the
+ * local copy. Then close. */
 void norc_uploader_finish(struct norc_uploader *u, struct norc_db *db, int64_t daemon_id);
 
 #endif

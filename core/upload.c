@@ -5,6 +5,10 @@
 #include "clock.h"
 #include "mem.h"
 #include "model.h"
+#include "status.h"
+
+#include <inttypes.h>
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,25 +80,43 @@ static int select_ids(struct norc_db *db, const char *sql, const char *host, int
 	return rc;
 }
 
-int norc_upload_close_ended(struct norc_db *db, const char *host, int64_t now_us, int *n)
+int norc_upload_instance_due(struct norc_db *db, int64_t instance_id, int64_t now_us)
+{
+	struct norc_arg a[] = {NORC_AI(NORC_UPLOAD_DUE), NORC_AI(now_us), NORC_AI(instance_id),
+			       NORC_AI(NORC_UPLOAD_OPEN)};
+	return norc_model_exec(db, "UPDATE log_uploads SET state = ?, state_at = ? WHERE "
+			       "instance_id = ? AND state = ?", a, 4, NULL);
+}
+
+int norc_upload_close_ended(struct norc_db *db, const char *host, int64_t now_us,
+			    int64_t daemon_cutoff_us, int *n)
 {
 	if (n)
 		*n = 0;
 	int64_t *ids;
 	size_t k;
-	int rc = select_ids(db,
-			    "SELECT u.id FROM log_uploads u LEFT JOIN instances i ON i.id = "
-			    "u.instance_id LEFT JOIN daemons d ON d.id = u.daemon_id WHERE u.host = "
-			    "? AND u.state = ? AND (i.ended IS NOT NULL OR d.ended IS NOT NULL) "
-			    "LIMIT ?", host, NORC_UPLOAD_OPEN, 1000, &ids, &k);
+	char sql[400];
+	snprintf(sql, sizeof(sql),
+		 "SELECT u.id FROM log_uploads u LEFT JOIN instances i ON i.id = u.instance_id "
+		 "LEFT JOIN daemons d ON d.id = u.daemon_id WHERE u.host = ? AND u.state = ? AND "
+		 "(i.ended IS NOT NULL OR d.status = %d OR d.ended < %" PRId64 ") LIMIT ?",
+		 NORC_ST_ERROR, daemon_cutoff_us);
+	int rc = select_ids(db, sql, host, NORC_UPLOAD_OPEN, 1000, &ids, &k);
 	if (rc != NORC_OK || k == 0)
 		return rc;
+	bool tx = !norc_db_in_tx(db);
+	if (tx && (rc = norc_db_begin_write(db)) != NORC_OK) {
+		free(ids);
+		return rc;
+	}
 	for (size_t i = 0; i < k && rc == NORC_OK; i++) {
 		struct norc_arg a[] = {NORC_AI(NORC_UPLOAD_DUE), NORC_AI(now_us), NORC_AI(ids[i]),
 				       NORC_AI(NORC_UPLOAD_OPEN)};
 		rc = norc_model_exec(db, "UPDATE log_uploads SET state = ?, state_at = ? WHERE id "
 				     "= ? AND state = ?", a, 4, NULL);
 	}
+	if (tx)
+		rc = rc == NORC_OK ? norc_db_commit(db) : (norc_db_rollback(db), rc);
 	free(ids);
 	if (rc == NORC_OK && n)
 		*n = (int)k;
@@ -134,8 +156,12 @@ static int items_in_state(struct norc_db *db, const char *host, int state, int64
 }
 
 int norc_upload_take(struct norc_db *db, const char *host, int64_t now_us, int64_t lease_us,
-		     int limit, struct norc_upload_item **items, size_t *n)
+		     int limit, struct norc_upload_item **items, size_t *n, int64_t *lease)
 {
+	/* unique among takes (a lease is also the batch's token): now in microseconds, plus
+	 * the lease time, is distinct per daemon in practice; a collision only lets two batches
+	 * record each other's results, both of which are true */
+	*lease = now_us + lease_us;
 	int rc = items_in_state(db, host, NORC_UPLOAD_DUE, now_us + 1, limit, items, n);
 	if (rc != NORC_OK || *n == 0)
 		return rc;
@@ -144,17 +170,14 @@ int norc_upload_take(struct norc_db *db, const char *host, int64_t now_us, int64
 	for (; i < *n && rc == NORC_OK; i++) {
 		struct norc_upload_item *it = &(*items)[i];
 		int64_t changed = 0;
-		struct norc_arg a[] = {NORC_AI(now_us + lease_us), NORC_AI(it->id),
-				       NORC_AI(NORC_UPLOAD_DUE), NORC_AI(now_us)};
-		rc = norc_model_exec(db,
-				     "UPDATE log_uploads SET state_at = ?, attempts = attempts + 1 "
-				     "WHERE id = ? AND state = ? AND state_at <= ?", a, 4, &changed);
-		if (rc == NORC_OK && changed == 1) {
-			it->attempts++;
+		struct norc_arg a[] = {NORC_AI(*lease), NORC_AI(it->id), NORC_AI(NORC_UPLOAD_DUE),
+				       NORC_AI(now_us)};
+		rc = norc_model_exec(db, "UPDATE log_uploads SET state_at = ? WHERE id = ? AND "
+				     "state = ? AND state_at <= ?", a, 4, &changed);
+		if (rc == NORC_OK && changed == 1)
 			(*items)[keep++] = *it;
-		} else {
+		else
 			free(it->path);
-		}
 	}
 	for (; i < *n; i++) /* not looked at (an error): not taken */
 		free((*items)[i].path);
@@ -183,23 +206,49 @@ int64_t norc_upload_backoff(int attempts)
 	return d < 600 * NORC_US_PER_SEC ? d : 600 * NORC_US_PER_SEC;
 }
 
-int norc_upload_done(struct norc_db *db, int64_t id, int64_t now_us)
+int norc_upload_done(struct norc_db *db, int64_t id, int64_t lease, int64_t now_us)
 {
-	struct norc_arg a[] = {NORC_AI(NORC_UPLOAD_DONE), NORC_AI(now_us), NORC_AI(id)};
+	struct norc_arg a[] = {NORC_AI(NORC_UPLOAD_DONE), NORC_AI(now_us), NORC_AI(id),
+			       NORC_AI(NORC_UPLOAD_DUE), NORC_AI(lease)};
 	return norc_model_exec(db, "UPDATE log_uploads SET state = ?, state_at = ?, last_error = "
-			       "NULL WHERE id = ?", a, 3, NULL);
+			       "NULL WHERE id = ? AND state = ? AND state_at = ?", a, 5, NULL);
 }
 
-int norc_upload_failed(struct norc_db *db, int64_t id, int attempts, bool gone, const char *err,
-		       int64_t now_us)
+/* Copy s into out[len], cut so that no UTF-8 sequence is left incomplete (a strict MariaDB
+ * refuses those). */
+static void utf8_cut(char *out, size_t len, const char *s)
+{
+	snprintf(out, len, "%s", s);
+	size_t n = strlen(out), i = n;
+	while (i > 0 && ((unsigned char)out[i - 1] & 0xC0) == 0x80)
+		i--; /* back over continuation bytes to the lead byte */
+	if (i > 0 && ((unsigned char)out[i - 1] & 0x80)) {
+		unsigned char lead = (unsigned char)out[i - 1];
+		size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+		if (n - (i - 1) < need)
+			out[i - 1] = '\0';
+	}
+}
+
+int norc_upload_failed(struct norc_db *db, const struct norc_upload_item *it, int64_t lease,
+		       bool gone, const char *err, int64_t now_us)
 {
 	char cut[256];
-	snprintf(cut, sizeof(cut), "%s", err ? err : "failed");
+	utf8_cut(cut, sizeof(cut), err ? err : "failed");
 	struct norc_arg a[] = {NORC_AI(gone ? NORC_UPLOAD_GONE : NORC_UPLOAD_DUE),
-			       NORC_AI(gone ? now_us : now_us + norc_upload_backoff(attempts)),
-			       NORC_AS(cut), NORC_AI(id)};
+			       NORC_AI(gone ? now_us : now_us + norc_upload_backoff(it->attempts + 1)),
+			       NORC_AS(cut), NORC_AI(it->id), NORC_AI(NORC_UPLOAD_DUE), NORC_AI(lease)};
 	return norc_model_exec(db, "UPDATE log_uploads SET state = ?, state_at = ?, last_error = "
-			       "? WHERE id = ?", a, 4, NULL);
+			       "?, attempts = attempts + 1 WHERE id = ? AND state = ? AND state_at "
+			       "= ?", a, 6, NULL);
+}
+
+int norc_upload_release(struct norc_db *db, int64_t id, int64_t lease, int64_t now_us)
+{
+	struct norc_arg a[] = {NORC_AI(now_us), NORC_AI(id), NORC_AI(NORC_UPLOAD_DUE),
+			       NORC_AI(lease)};
+	return norc_model_exec(db, "UPDATE log_uploads SET state_at = ? WHERE id = ? AND state = "
+			       "? AND state_at = ?", a, 4, NULL);
 }
 
 int norc_upload_expired(struct norc_db *db, const char *host, int64_t cutoff_us, int limit,

@@ -42,26 +42,36 @@ int norc_upload_track_daemon(struct norc_db *db, const char *host, int64_t daemo
 /* A daemon's own log is complete (it is shutting down): due now. */
 int norc_upload_daemon_due(struct norc_db *db, int64_t daemon_id, int64_t now_us);
 
-/* OPEN rows of host whose instance or daemon has ended become DUE now. *n (may be NULL) gets
- * how many. Reads only the host's open rows (one per running instance or daemon). */
-int norc_upload_close_ended(struct norc_db *db, const char *host, int64_t now_us, int *n);
+/* Inside the caller's transaction (the one recording the instance's end): its log is DUE. */
+int norc_upload_instance_due(struct norc_db *db, int64_t instance_id, int64_t now_us);
+/* OPEN rows of host whose instance has ended, or whose daemon was declared dead or ended
+ * before daemon_cutoff_us (a daemon that ends normally uploads its own log), become DUE now.
+ * The sweep behind the ends recorded elsewhere (a dead executor's instances, job ends). *n
+ * (may be NULL) gets how many. Reads only the host's open rows. */
+int norc_upload_close_ended(struct norc_db *db, const char *host, int64_t now_us,
+			    int64_t daemon_cutoff_us, int *n);
 
 struct norc_upload_item {
 	int64_t id;
 	char *path;   /* relative to log_dir; owned */
-	int attempts; /* including the one now taken */
+	int attempts; /* failed attempts so far */
 };
-/* Take up to limit DUE rows of host whose time has come, leasing them until
- * now_us + lease_us. *items (caller frees with norc_upload_items_free) may be empty. */
+/* Take up to limit DUE rows of host whose time has come, leasing them: their state_at becomes
+ * *lease (now_us + lease_us, made unique to this take), so results are recorded only by the
+ * holder of the lease. *items (caller frees with norc_upload_items_free) may be empty. */
 int norc_upload_take(struct norc_db *db, const char *host, int64_t now_us, int64_t lease_us,
-		     int limit, struct norc_upload_item **items, size_t *n);
+		     int limit, struct norc_upload_item **items, size_t *n, int64_t *lease);
 void norc_upload_items_free(struct norc_upload_item *items, size_t n);
 
-/* Results. done: UPLOADED since now_us. failed: DUE again after the backoff for attempts
- * (norc_upload_backoff), with err (borrowed, cut to 255 bytes); gone: GONE with err. */
-int norc_upload_done(struct norc_db *db, int64_t id, int64_t now_us);
-int norc_upload_failed(struct norc_db *db, int64_t id, int attempts, bool gone, const char *err,
-		       int64_t now_us);
+/* Results, recorded only while the row still holds lease (a batch that outlived its lease
+ * changes nothing). done: UPLOADED since now_us. failed: one more failed attempt, DUE again
+ * after the backoff (norc_upload_backoff) with err (borrowed, cut to 255 bytes on a UTF-8
+ * boundary); gone: GONE with err. release: not tried (the batch ended first): DUE now, no
+ * attempt counted. */
+int norc_upload_done(struct norc_db *db, int64_t id, int64_t lease, int64_t now_us);
+int norc_upload_failed(struct norc_db *db, const struct norc_upload_item *it, int64_t lease,
+		       bool gone, const char *err, int64_t now_us);
+int norc_upload_release(struct norc_db *db, int64_t id, int64_t lease, int64_t now_us);
 /* 5 s after the first failure, doubling, at most 10 min. */
 int64_t norc_upload_backoff(int attempts);
 

@@ -134,7 +134,13 @@ static bool end_instance(struct executor *ex, const struct pending_end *e,
 {
 	struct norc_instance_end end = {e->status, e->exit_code, e->term_signal, e->reason, false,
 					e->cannot_hold, e->not_in_job, e->no_retry};
-	return norc_instance_end(ex->db, e->instance_id, &end, after) == NORC_OK;
+	if (norc_instance_end(ex->db, e->instance_id, &end, after) != NORC_OK)
+		return false;
+	/* its log is complete: due for upload in the same transaction (a failure here is
+	 * caught by the uploader's sweep, so it does not refuse the end) */
+	if (ex->up.tracking)
+		norc_upload_instance_due(ex->db, e->instance_id, norc_clock_now_us());
+	return true;
 }
 
 /* Keep an instance's end for the next transaction: an instance must never stay RUNNING while
@@ -573,8 +579,8 @@ static bool fill_slots(struct executor *ex)
 static bool instance_running(void *ctx, int64_t instance_id, pid_t pid)
 {
 	const struct executor *ex = ctx;
-	if (!instance_id && ex->up.pid && pid == ex->up.pid)
-		return true; /* the log upload child */
+	if (ex->up.pid && pid == ex->up.pid)
+		return true; /* the log upload child (an inherited NORC_INSTANCE_ID aside) */
 	for (int i = 0; i < ex->concurrency; i++)
 		if (ex->runs[i].used && (instance_id ? ex->runs[i].instance_id == instance_id
 						      : ex->runs[i].pid == pid))

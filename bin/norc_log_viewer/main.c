@@ -135,7 +135,8 @@ static bool pump(int fd)
 	return fflush(stdout) == 0;
 }
 
-static bool owner_ended(struct norc_db *db, const struct target *t)
+/* 1 ended, 0 not yet, -1 the database did not answer. */
+static int owner_ended(struct norc_db *db, const struct target *t)
 {
 	int64_t v = 0;
 	int rc = norc_db_query_int64(db, t->kind == K_INSTANCE || t->kind == K_NODE
@@ -143,7 +144,7 @@ static bool owner_ended(struct norc_db *db, const struct target *t)
 					   "NOT NULL"
 					 : "SELECT COUNT(*) FROM daemons WHERE id = ? AND ended IS "
 					   "NOT NULL", &v, 1, t->id);
-	return rc == NORC_OK && v > 0;
+	return rc != NORC_OK ? -1 : v > 0;
 }
 
 /* Print fd, then what is appended to it, until the owner ends. Wakes on inotify; the
@@ -157,14 +158,27 @@ static int follow(struct norc_db *db, const struct target *t, int fd, const char
 	}
 	bool ended = false;
 	int64_t next_check = 0;
+	int rc = 0, db_failures = 0;
 	for (;;) {
-		if (!pump(fd))
+		if (!pump(fd)) {
+			fprintf(stderr, PROG ": error: cannot write the log to stdout: %s\n",
+				strerror(errno));
+			rc = 1;
 			break;
+		}
 		if (ended)
 			break;
 		int64_t mono = norc_clock_mono_us();
 		if (mono >= next_check) {
-			ended = owner_ended(db, t);
+			int e = owner_ended(db, t);
+			db_failures = e < 0 ? db_failures + 1 : 0;
+			if (db_failures == 30) {
+				fprintf(stderr, PROG ": error: stopped following: the database has "
+					"not answered for 30 s (%s)\n", norc_db_errmsg(db));
+				rc = 1;
+				break;
+			}
+			ended = e == 1;
 			next_check = mono + NORC_US_PER_SEC;
 			if (ended) { /* the last lines (a job's end) are written right after */
 				poll(NULL, 0, 200);
@@ -183,7 +197,7 @@ static int follow(struct norc_db *db, const struct target *t, int fd, const char
 	}
 	if (ifd >= 0)
 		close(ifd);
-	return 0;
+	return rc;
 }
 
 /* The log is not in the backup: say why, from its upload state. */
@@ -235,6 +249,12 @@ static int show(struct norc_config *cfg, struct norc_db *db, const struct target
 		return 1;
 	}
 	free(abs);
+	bool inst = t->kind == K_INSTANCE || t->kind == K_NODE;
+	if (follow_it && inst && t->status == NORC_ST_CREATED) {
+		fprintf(stderr, PROG ": error: instance #%" PRId64 " has not started yet (status "
+			"CREATED): no log to follow yet; try again once it runs\n", t->id);
+		return 1;
+	}
 	if (follow_it && !t->ended) {
 		fprintf(stderr, PROG ": error: %s #%" PRId64 " is still running on %s and its log "
 			"is there; run " PROG " -f on that host\n", kinds[t->kind], t->id,

@@ -7,7 +7,8 @@
 # SQLite by default; NORC_BENCH_MARIADB_ENV=<env file of tests/integration/mariadb-tmp.sh>
 # runs it on MariaDB; NORC_BENCH_DIR puts the work directory (database and logs) elsewhere
 # than /tmp; NORC_BENCH_INCHILD=1 makes the task a no-op in-child .so plugin (NoopTask,
-# tests/plugins/hooks.c) instead of a command. Prints a markdown table; asserts only that
+# tests/plugins/hooks.c) instead of a command; NORC_BENCH_BACKUP=local|s3 backs the logs up
+# (and adds the time until the last one arrived). Prints a markdown table; asserts only that
 # every instance succeeded.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -24,6 +25,12 @@ ok=$(sql "SELECT COUNT(*) FROM instances WHERE status = 7")
 wall_us=$(sql "SELECT MAX(ended) - $t_us FROM instances")
 span_us=$(sql "SELECT MAX(ended) - MIN(started) FROM instances")
 lag=$(sql "SELECT started - fire_time FROM instances" | pcts)
+up_row=""
+if [ -n "${NORC_BENCH_BACKUP:-}" ]; then # every log on its way: when did the last arrive?
+  wait_for "SELECT COUNT(*) FROM log_uploads WHERE instance_id IS NOT NULL AND state = 2" "$N"
+  up_us=$(sql "SELECT MAX(state_at) - $t_us FROM log_uploads WHERE instance_id IS NOT NULL")
+  up_row="| the same $N logs backed up ($NORC_BENCH_BACKUP): nominal time to the last upload | $(awk -v v="$up_us" 'BEGIN { printf "%.2f", v / 1000000 }') s | |"
+fi
 t2=$(now_s); seq 1 "$N" | xargs -P2 -n1 true; t3=$(now_s)
 xargs_us=$(echo "($t3 - $t2) * 1000000 / 1" | bc)
 what="CommandTask \`${NORC_BENCH_COMMAND:-/usr/bin/true}\`"
@@ -36,4 +43,5 @@ cat <<T
 | $N \`true\` with \`xargs -P2 -n1 true\` | $(f "$xargs_us" 1000000 2) s ($(f "$xargs_us" $((N * 1000)) 3) ms each) | |
 | ratio norc / xargs | $(f "$wall_us" "$xargs_us" 2) | 1.15 (SQLite), 1.5 (MariaDB) |
 | process start - nominal fire time over the burst: p50 / p95 / p99 / max | $lag | (bound by the burst: N starts at 2 at a time) |
+$up_row
 T

@@ -12,6 +12,7 @@ bench_cleanup() {
   if [ "$backend" = mariadb ]; then
     mariadb --no-defaults -S "$MDB_SOCKET" -uroot -e "DROP DATABASE IF EXISTS $db" || true
   fi
+  [ -d "$W/s3" ] && "$bench_root/tests/integration/s3-tmp.sh" stop "$W/s3" >/dev/null 2>&1
   rm -rf "$W"
 }
 
@@ -31,6 +32,15 @@ bench_init() {
   # NORC_BENCH_INCHILD=1: task T is a no-op in-child .so (the test plugin NoopTask:
   # run_child returns 0, no other hook) instead of a command
   [ -n "${NORC_BENCH_INCHILD:-}" ] && printf 'plugin_dirs = ["%s/../test-plugins/noop"];\n' "$B" >>"$W/n.conf"
+  # NORC_BENCH_BACKUP=local|s3: logs are backed up (LocalBackup into $W/store, or S3 on a
+  # private s3rver started here)
+  case "${NORC_BENCH_BACKUP:-}" in
+  local) printf 'backup: { plugin = "LocalBackup"; settings: { dir = "%s/store"; }; };\n' "$W" >>"$W/n.conf" ;;
+  s3)
+    "$bench_root/tests/integration/s3-tmp.sh" start "$W/s3" >/dev/null
+    . "$W/s3/env"; export AWS_ACCESS_KEY_ID=$S3_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET
+    printf 'backup: { plugin = "S3"; settings: { endpoint = "%s"; path_style = true; bucket = "norc-bench"; create_bucket = true; }; };\n' "$S3_ENDPOINT" >>"$W/n.conf" ;;
+  esac
   export NORC_CONFIG=$W/n.conf
   "$B/norc" init >/dev/null
   "$B/norc" queue add Q >/dev/null

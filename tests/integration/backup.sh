@@ -54,10 +54,12 @@ expect_fail "viewer: node of a plain instance" 1 'is not a node of a job' viewer
 # --- follow a running log until its instance ends ---
 norc run Slow --queue Q >/dev/null
 slow=$(sql "SELECT MAX(id) FROM instances")
-wait_for 10 "SELECT status FROM instances WHERE id = $slow" 2 >/dev/null
+wait_for 10 "SELECT status FROM instances WHERE id = $slow" 2 || bad "Slow did not start"
+t0=$(( $(date +%s%N) / 1000 ))
 run timeout 20 "$bindir/norc_log_viewer" instance "$slow" -f
 [ "$RC" = 0 ] && grep -q 'tick 4' "$OUT" && grep -q 'Task ended with status SUCCESS' "$OUT" \
-  && ok "viewer -f follows the running log to its end" || bad "viewer -f (exit $RC)"
+  && [ "$(sql "SELECT ended > $t0 FROM instances WHERE id = $slow")" = 1 ] \
+  && ok "viewer -f, started while the task ran, follows its log to the end" || bad "viewer -f (exit $RC)"
 
 # --- the store fails: uploads are retried with backoff; kill -9; a new executor uploads ---
 before=$(uploaded)
@@ -79,8 +81,8 @@ wait_for 10 "SELECT status FROM instances WHERE id = $lost" 2 >/dev/null
 kill -9 "$expid"
 rm -f "$store/norc_logs/tasks/CommandTask/Hello"
 mv "$WORK/Hello.store" "$store/norc_logs/tasks/CommandTask/Hello"
-sleep 4 # the killed executor is declared dead: its instance ends ERROR (executor lost)
-start_executor
+start_executor # declares the killed one dead after heartbeat_timeout: its instance ends
+               # ERROR (executor lost), and that log becomes due on this host
 wait_for 30 "SELECT state FROM log_uploads WHERE instance_id = $failing" 2 \
   && ok "after kill -9 and a restart, the pending upload arrives" || bad "pending upload after kill -9"
 [ -f "$store/norc_logs/tasks/CommandTask/Hello/Hello-$failing" ] && ok "its object is in the store" \
@@ -101,8 +103,8 @@ eid=$(sql "SELECT MAX(id) FROM daemons WHERE kind = 'executor'")
   && [ -f "$store/norc_logs/schedulers/scheduler-$sid" ] \
   && ok "the scheduler uploaded its log when it ended" || bad "scheduler log"
 [ "$(sql "SELECT state FROM log_uploads WHERE daemon_id = $eid")" = 2 ] \
-  && gzip -dc "$store/norc_logs/executors/executor-$eid" | grep -q 'has been shut down' \
-  && ok "the executor uploaded its log, through its last line, when it ended" || bad "executor log"
+  && gzip -dc "$store/norc_logs/executors/executor-$eid" | tail -1 | grep -q "Backing up this daemon's log" \
+  && ok "the executor uploaded its log when it ended, up to the line announcing the upload" || bad "executor log"
 run viewer executor "$eid" -r
 expect_out "viewer -r executor: its log from the store" 'Backing up this daemon.s log|has been shut down'
 [ "$(uploaded)" -gt "$before" ] && ok "uploads went on after the store came back" || bad "count"
@@ -137,4 +139,7 @@ grep -q 'backup.plugin "NoSuchBackup": no backup plugin of that name' "$WORK/log
   && ok "the executor's log names the bad backup plugin" || bad "bad plugin message"
 wait_for 10 "SELECT state FROM log_uploads WHERE instance_id = $nb" 1 \
   && ok "its log is kept due for a working backup" || bad "bad plugin tracking"
+c0=$(awk '{ print $14 + $15 }' "/proc/$expid/stat"); sleep 3; c1=$(awk '{ print $14 + $15 }' "/proc/$expid/stat")
+[ $((c1 - c0)) -lt 30 ] && ok "and the executor idles meanwhile ($((c1 - c0)) CPU ticks in 3 s)" \
+  || bad "executor busy with a bad backup plugin: $((c1 - c0)) ticks in 3 s"
 finish

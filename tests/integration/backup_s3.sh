@@ -50,7 +50,6 @@ wait_for 30 "SELECT COUNT(*) FROM log_uploads WHERE instance_id IS NOT NULL AND 
 grep -q 'log upload: .* failed' "$WORK/log/executors/executor-1" \
   && ok "the executor's log says the uploads failed and are retried" || bad "failure logged"
 kill -9 "$expid"; wait "$expid" 2>/dev/null
-sleep 4 # declared dead by the next executor's reaper
 (cd "$WORK/s3" && exec "${s3cmd[@]}" >/dev/null 2>&1) & s3pid=$!
 for _ in $(seq 1 50); do curl -s -o /dev/null "$S3_ENDPOINT/" && break; sleep 0.1; done
 start_executor
@@ -66,8 +65,8 @@ wait_for 20 "SELECT state FROM log_uploads WHERE daemon_id = 1" 2 \
 kill -INT "$expid"; wait "$expid" 2>/dev/null
 eid=$(sql "SELECT MAX(id) FROM daemons WHERE kind = 'executor'")
 run viewer executor "$eid" -r
-[ "$RC" = 0 ] && grep -q 'has been shut down successfully' "$OUT" \
-  && ok "the stopped executor's log, through its last line, is in S3" || bad "executor log in S3"
+[ "$RC" = 0 ] && grep -q 'has been shut down successfully' "$OUT" && tail -1 "$OUT" | grep -q "Backing up this daemon's log" \
+  && ok "the stopped executor's log, up to the line announcing its upload, is in S3" || bad "executor log in S3"
 rm "$WORK/log/executors/executor-$eid"
 run viewer e "#$eid"
 [ "$RC" = 0 ] && grep -q 'Retrieving the log from S3' "$ERR" && ok "viewer falls back to S3 when the local file is gone" \
