@@ -46,6 +46,7 @@ struct s3 {
 	char *prefix;  /* the path before the key: "" (virtual host) or "/BUCKET" (path style) */
 	char *tmp_dir; /* NULL: $TMPDIR or /tmp */
 	bool create_bucket;
+	char *cred_file, *profile; /* credentials_file, re-read before each put and get */
 	struct norc_aws_creds creds;
 	struct norc_aws_client client;
 	CURL *curl;
@@ -179,6 +180,8 @@ static void s3_close(void *handle)
 	if (s->curl)
 		curl_easy_cleanup(s->curl);
 	norc_aws_creds_free(&s->creds);
+	free(s->cred_file);
+	free(s->profile);
 	api->free(s->bucket);
 	api->free(s->region);
 	api->free(s->base);
@@ -274,8 +277,10 @@ static int s3_open(void *state, const struct norc_params *set, void **handle, ch
 		return rc;
 	}
 	char why[768];
-	rc = norc_aws_creds_load(api->param_get(set, "credentials_file"),
-				 api->param_get(set, "profile"), &s->creds, why, sizeof(why));
+	const char *cf = api->param_get(set, "credentials_file"), *pr = api->param_get(set, "profile");
+	s->cred_file = cf ? strdup(cf) : NULL;
+	s->profile = pr ? strdup(pr) : NULL;
+	rc = norc_aws_creds_load(cf, pr, &s->creds, why, sizeof(why));
 	if (rc != NORC_OK) {
 		snprintf(err, errlen, "S3: %s", why);
 		s3_close(s);
@@ -408,10 +413,28 @@ static int s3_compress(struct s3 *s, const char *local_path, const char *key, in
 	return NORC_OK;
 }
 
+/* A credentials_file may be rotated while the daemon runs (STS tokens): each batch of
+ * uploads runs in a fresh child, so reading it again here costs one small file per request.
+ * A read that fails keeps the credentials loaded before. */
+static void refresh_creds(struct s3 *s)
+{
+	if (!s->cred_file)
+		return;
+	struct norc_aws_creds fresh = {0};
+	char why[256];
+	if (norc_aws_creds_load(s->cred_file, s->profile, &fresh, why, sizeof(why)) == NORC_OK) {
+		norc_aws_creds_free(&s->creds);
+		s->creds = fresh;
+	} else {
+		norc_aws_creds_free(&fresh);
+	}
+}
+
 static int s3_put(void *handle, const char *local_path, const char *key, char *err,
 		  size_t errlen)
 {
 	struct s3 *s = handle;
+	refresh_creds(s);
 	char sha[NORC_AWS_SHA256_HEX];
 	uint64_t size = 0;
 	int fd = -1;
@@ -461,6 +484,7 @@ static int s3_decode_sink(void *arg, const void *data, size_t n, char *err, size
 static int s3_get(void *handle, const char *key, int fd, char *err, size_t errlen)
 {
 	struct s3 *s = handle;
+	refresh_creds(s);
 	char *path = s3_path(s, "get", key, err, errlen);
 	if (!path)
 		return NORC_EINVAL;

@@ -2,7 +2,9 @@
  * cmd_config.c - `norc config check`: load and validate the config exactly as the daemons do,
  * then print the effective settings with secrets masked.
  */
+#include "backup.h"
 #include "cli.h"
+#include "plugin.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,11 +14,21 @@ static int config_check(struct norc_cli *cli, int argc, char **argv)
 	int hrc = norc_cli_simple_opts("config check", argc, argv, 0,
 				       "usage: norc config check [-C FILE] [--json]\n\nValidates the config "
 			       "(unknown keys and wrong types are errors with their line) and prints "
-			       "the effective settings, relative paths resolved, secrets masked.\n");
+			       "the effective settings, relative paths resolved, secrets masked.\n"
+			       "With a backup configured, its plugin checks its settings too (no "
+			       "network request is made).\n");
 	if (hrc != -1)
 		return hrc;
 	if (norc_cli_config(cli) != NORC_OK)
 		return NORC_EXIT_FAIL;
+	if (cli->cfg->backup.plugin) {
+		norc_plugin_load_all(cli->cfg);
+		struct norc_backup *b;
+		char err[600];
+		if (norc_backup_open(cli->cfg, &b, err, sizeof(err)) != NORC_OK)
+			return norc_cli_fail("%s", err);
+		norc_backup_close(b);
+	}
 	norc_config_print(cli->cfg, stdout, cli->json);
 	return NORC_EXIT_OK;
 }

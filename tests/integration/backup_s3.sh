@@ -2,7 +2,8 @@
 # backup_s3.sh sqlite|mariadb - log backup to S3 through the real daemons and the S3 plugin,
 # against s3rver on 127.0.0.1 (s3-tmp.sh): logs arrive and norc_log_viewer -r reads them back;
 # S3 down while logs finish, an executor killed with kill -9 meanwhile, S3 back: every log
-# arrives; the daemons' logs arrive when they end.
+# arrives; the daemons' logs arrive when they end; the daemon's requests pass the botocore
+# SigV4 verifier, and a rotated credentials_file is used without a restart.
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/s3-tmp.sh" start "$WORK/s3" >/dev/null || { echo "FAIL - cannot start s3rver"; exit 1; }
@@ -71,4 +72,30 @@ rm "$WORK/log/executors/executor-$eid"
 run viewer e "#$eid"
 [ "$RC" = 0 ] && grep -q 'Retrieving the log from S3' "$ERR" && ok "viewer falls back to S3 when the local file is gone" \
   || bad "fallback to S3"
+
+# --- the daemon's own uploads against the botocore verifier (it recomputes each signature),
+# and a rotated credentials_file taken without a restart ---
+printf '[default]\naws_access_key_id = %s\naws_secret_access_key = wrong-secret\n' "$SIGV4_KEY" >"$WORK/creds"
+cat >"$WORK/verify.conf" <<EOF
+$dbconf
+log_dir = "log";
+daemon: { heartbeat = 1; heartbeat_timeout = 3; };
+backup: { plugin = "S3"; timeout = 30;
+  settings: { endpoint = "$SIGV4_ENDPOINT"; path_style = true; bucket = "norc-logs";
+              credentials_file = "$WORK/creds"; attempts = 1; timeout = 5; }; };
+EOF
+"$bindir/norc_executor" -C "$WORK/verify.conf" Q -c 2 >>"$WORK/ex.out" 2>&1 & pids+=($!); vpid=$!
+norc run Big --queue Q >/dev/null
+v=$(sql "SELECT MAX(id) FROM instances")
+wait_for 20 "SELECT attempts > 0 FROM log_uploads WHERE instance_id = $v" 1 \
+  && [ "$(sql "SELECT state FROM log_uploads WHERE instance_id = $v")" = 1 ] \
+  && sql "SELECT last_error FROM log_uploads WHERE instance_id = $v" | grep -q 'HTTP 403' \
+  && ! sql "SELECT last_error FROM log_uploads WHERE instance_id = $v" | grep -q 'wrong-secret' \
+  && ok "verifier: a wrong secret is refused (HTTP 403, secret not shown)" \
+  || bad "wrong secret: $(sql "SELECT state, last_error FROM log_uploads WHERE instance_id = $v")"
+printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$SIGV4_KEY" "$SIGV4_SECRET" >"$WORK/creds"
+wait_for 40 "SELECT state FROM log_uploads WHERE instance_id = $v" 2 \
+  && ok "verifier: after the credentials file was rotated, the daemon's signed upload is accepted" \
+  || bad "rotated credentials: $(sql "SELECT state, last_error FROM log_uploads WHERE instance_id = $v")"
+kill -INT "$vpid"; wait "$vpid" 2>/dev/null
 finish

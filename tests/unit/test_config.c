@@ -64,6 +64,14 @@ static const struct {
 	 "entries must be non-empty paths"},
 	{"database: { backend = \"sqlite\"; path = \"x.db\"; };\n"
 	 "daemon: { heartbeat = 30; heartbeat_timeout = 20; };\n", "must be larger than"},
+	{"database: { path = \"x.db\"; };\nbackup: { settings: { bucket = \"b\"; }; };\n",
+	 "backup.settings is set but backup.plugin is not"},
+	{"database: { path = \"x.db\"; };\nbackup: { plugin = \"S3\"; settings: { a = [1]; }; };\n",
+	 ":2: backup.settings: a: must be a string, number or true/false"},
+	{"database: { path = \"x.db\"; };\nbackup: { plugin = \"S3\"; timeout = 1; };\n",
+	 "1 is out of range; use 5 to 86400"},
+	{"database: { path = \"x.db\"; };\nbackup: { plugin = \"S3\"; bucket = \"b\"; };\n",
+	 ":2: backup.bucket: unknown setting"},
 };
 
 START_TEST(bad_input)
@@ -138,6 +146,26 @@ START_TEST(password_sources_and_masking)
 	fclose(m);
 	ck_assert_ptr_null(strstr(out, "s3cret"));
 	ck_assert_ptr_nonnull(strstr(out, "********"));
+	free(out);
+	norc_config_free(cfg);
+
+	/* a plugin's own settings: scalars become strings; secret-looking ones are masked */
+	ck_assert_int_eq(load("database: { path = \"x.db\"; };\nbackup: { plugin = \"Mine\"; "
+			      "keep_local_days = 3; settings: { bucket = \"b\"; n = 5; on = true; "
+			      "api_token = \"s3cret-tok\"; secret_file = \"/etc/f\"; }; };\n",
+			      &cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg->backup.plugin, "Mine");
+	ck_assert_int_eq(cfg->backup.keep_local_days, 3);
+	ck_assert_int_eq(cfg->backup.timeout_s, 300);
+	ck_assert_str_eq(norc_params_get(cfg->backup.settings, "n"), "5");
+	ck_assert_str_eq(norc_params_get(cfg->backup.settings, "on"), "true");
+	m = open_memstream(&out, &len);
+	norc_config_print(cfg, m, false);
+	fclose(m);
+	ck_assert_ptr_null(strstr(out, "s3cret"));
+	ck_assert_ptr_nonnull(strstr(out, "backup.settings.api_token = \"********\""));
+	ck_assert_ptr_nonnull(strstr(out, "backup.settings.secret_file = \"/etc/f\""));
+	ck_assert_ptr_nonnull(strstr(out, "backup.settings.bucket = \"b\""));
 	free(out);
 	norc_config_free(cfg);
 }
