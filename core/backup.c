@@ -219,16 +219,19 @@ static void start_batch(struct norc_uploader *u, int64_t mono, int64_t timeout_u
 		   norc_backup_name(u->backup), (int)pid);
 }
 
-/* Take up to limit due uploads and start their child, bounded by timeout_us. true when one
- * was started. */
-static bool take_batch(struct norc_uploader *u, struct norc_db *db, int64_t mono, int limit,
-		       int64_t timeout_us)
+/* Take up to BATCH due uploads (only daemon_id's own log when it is not 0) and start their
+ * child, bounded by timeout_us. true when one was started. */
+static bool take_batch(struct norc_uploader *u, struct norc_db *db, int64_t mono,
+		       int64_t daemon_id, int64_t timeout_us)
 {
-	int64_t lease = timeout_us + 30 * NORC_US_PER_SEC;
+	int64_t lease = timeout_us + 30 * NORC_US_PER_SEC, now = norc_clock_now_us();
 	int rc = norc_db_begin_write(db);
-	if (rc == NORC_OK)
-		rc = norc_upload_take(db, u->host, norc_clock_now_us(), lease, limit, &u->items,
-				      &u->nitems, &u->lease);
+	if (rc == NORC_OK && daemon_id)
+		rc = norc_upload_take_daemon(db, daemon_id, now, lease, &u->items, &u->nitems,
+					     &u->lease);
+	else if (rc == NORC_OK)
+		rc = norc_upload_take(db, u->host, now, lease, BATCH, &u->items, &u->nitems,
+				      &u->lease);
 	rc = rc == NORC_OK ? norc_db_commit(db) : (norc_db_rollback(db), rc);
 	if (rc != NORC_OK) {
 		drop_items(u);
@@ -304,7 +307,7 @@ int64_t norc_uploader_tick(struct norc_uploader *u, struct norc_db *db, int64_t 
 		u->next_close_us = mono + CLOSE_EVERY_US;
 	}
 	if (u->backup && !u->pid && mono >= u->next_take_us)
-		u->next_take_us = take_batch(u, db, mono, BATCH, timeout_us(u))
+		u->next_take_us = take_batch(u, db, mono, 0, timeout_us(u))
 					  ? NEVER : mono + TAKE_EVERY_US;
 	if (u->cfg->backup.keep_local_days && mono >= u->next_retention_us) {
 		u->next_retention_us = mono + RETAIN_EVERY_US;
@@ -465,15 +468,14 @@ void norc_uploader_finish(struct norc_uploader *u, struct norc_db *db, int64_t d
 	if (u->pid && u->deadline_us > cap)
 		u->deadline_us = cap;
 	wait_child(u, db);
-	/* due since the epoch: first in the batch below, whatever else is waiting */
-	if (norc_upload_daemon_due(db, daemon_id, 0) != NORC_OK)
+	if (norc_upload_daemon_due(db, daemon_id, norc_clock_now_us()) != NORC_OK)
 		NORC_WARN("log upload: %s", norc_db_errmsg(db));
 	if (u->backup) {
 		/* this daemon's own log, bounded; the rest is left to the other daemons here */
 		int64_t t = timeout_us(u) < SHUTDOWN_UPLOAD_US ? timeout_us(u) : SHUTDOWN_UPLOAD_US;
 		NORC_INFO("Backing up this daemon's log to %s...", norc_backup_name(u->backup));
 		fflush(NULL);
-		if (take_batch(u, db, norc_clock_mono_us(), 1, t))
+		if (take_batch(u, db, norc_clock_mono_us(), daemon_id, t))
 			wait_child(u, db);
 		NORC_INFO("Log backup: %" PRId64 " file(s) uploaded by this daemon%s.", u->uploaded,
 			  u->failed ? "; some failed (retried by the next daemon on this host)" : "");

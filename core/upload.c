@@ -155,22 +155,16 @@ static int items_in_state(struct norc_db *db, const char *host, int state, int64
 	return rc;
 }
 
-int norc_upload_take(struct norc_db *db, const char *host, int64_t now_us, int64_t lease_us,
-		     int limit, struct norc_upload_item **items, size_t *n, int64_t *lease)
+/* Lease the rows in *items (state DUE, state_at <= now_us); keep those this call got. */
+static int lease_items(struct norc_db *db, int64_t now_us, int64_t lease,
+		       struct norc_upload_item **items, size_t *n)
 {
-	/* unique among takes (a lease is also the batch's token): now in microseconds, plus
-	 * the lease time, is distinct per daemon in practice; a collision only lets two batches
-	 * record each other's results, both of which are true */
-	*lease = now_us + lease_us;
-	int rc = items_in_state(db, host, NORC_UPLOAD_DUE, now_us + 1, limit, items, n);
-	if (rc != NORC_OK || *n == 0)
-		return rc;
-	/* lease each row: only the daemon whose update changed it uploads it */
+	int rc = NORC_OK;
 	size_t keep = 0, i = 0;
 	for (; i < *n && rc == NORC_OK; i++) {
 		struct norc_upload_item *it = &(*items)[i];
 		int64_t changed = 0;
-		struct norc_arg a[] = {NORC_AI(*lease), NORC_AI(it->id), NORC_AI(NORC_UPLOAD_DUE),
+		struct norc_arg a[] = {NORC_AI(lease), NORC_AI(it->id), NORC_AI(NORC_UPLOAD_DUE),
 				       NORC_AI(now_us)};
 		rc = norc_model_exec(db, "UPDATE log_uploads SET state_at = ? WHERE id = ? AND "
 				     "state = ? AND state_at <= ?", a, 4, &changed);
@@ -189,6 +183,42 @@ int norc_upload_take(struct norc_db *db, const char *host, int64_t now_us, int64
 	}
 	*n = keep;
 	return NORC_OK;
+}
+
+int norc_upload_take(struct norc_db *db, const char *host, int64_t now_us, int64_t lease_us,
+		     int limit, struct norc_upload_item **items, size_t *n, int64_t *lease)
+{
+	/* the lease value is also the batch's token: now in microseconds plus the lease time
+	 * is distinct per daemon in practice; a collision only lets two batches record each
+	 * other's results, both of which are true */
+	*lease = now_us + lease_us;
+	int rc = items_in_state(db, host, NORC_UPLOAD_DUE, now_us + 1, limit, items, n);
+	if (rc != NORC_OK || *n == 0)
+		return rc;
+	return lease_items(db, now_us, *lease, items, n);
+}
+
+int norc_upload_take_daemon(struct norc_db *db, int64_t daemon_id, int64_t now_us,
+			    int64_t lease_us, struct norc_upload_item **items, size_t *n,
+			    int64_t *lease)
+{
+	*lease = now_us + lease_us;
+	*items = NULL;
+	*n = 0;
+	struct norc_stmt *st;
+	int rc = norc_db_query_row(db, "SELECT id, path, attempts FROM log_uploads WHERE "
+				   "daemon_id = ? AND state = 1", daemon_id, &st);
+	if (rc == NORC_ENOTFOUND)
+		return NORC_OK;
+	if (rc != NORC_OK)
+		return rc;
+	*items = norc_xcalloc(1, sizeof(**items));
+	**items = (struct norc_upload_item){norc_stmt_column_int64(st, 0),
+					    norc_xstrdup(norc_stmt_column_text(st, 1)),
+					    (int)norc_stmt_column_int64(st, 2)};
+	*n = 1;
+	norc_stmt_finalize(st);
+	return lease_items(db, now_us, *lease, items, n);
 }
 
 void norc_upload_items_free(struct norc_upload_item *items, size_t n)

@@ -61,6 +61,10 @@ struct norc_upload_item {
  * holder of the lease. *items (caller frees with norc_upload_items_free) may be empty. */
 int norc_upload_take(struct norc_db *db, const char *host, int64_t now_us, int64_t lease_us,
 		     int limit, struct norc_upload_item **items, size_t *n, int64_t *lease);
+/* The same for the DUE log of one daemon (its own, at shutdown): at most one item. */
+int norc_upload_take_daemon(struct norc_db *db, int64_t daemon_id, int64_t now_us,
+			    int64_t lease_us, struct norc_upload_item **items, size_t *n,
+			    int64_t *lease);
 void norc_upload_items_free(struct norc_upload_item *items, size_t n);
 
 /* Results, recorded only while the row still holds lease (a batch that outlived its lease
