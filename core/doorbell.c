@@ -59,6 +59,27 @@ void norc_doorbell_close(int fd, char *path)
 	free(path);
 }
 
+char *norc_doorbell_alias(const struct norc_config *cfg, const char *path, int64_t queue_id)
+{
+	char *alias = norc_xasprintf("%s/doorbell/q%" PRId64 "-%ld.sock", cfg->tmp_dir, queue_id,
+				     (long)getpid());
+	unlink(alias);
+	if (symlink(path, alias) != 0) {
+		NORC_DEBUG("doorbell: cannot link %s: %s; polling only for queue #%" PRId64, alias,
+			   strerror(errno), queue_id);
+		free(alias);
+		return NULL;
+	}
+	return alias;
+}
+
+void norc_doorbell_unalias(char *alias)
+{
+	if (alias)
+		unlink(alias);
+	free(alias);
+}
+
 static void ring(const struct norc_config *cfg, int64_t queue_id, const char *what)
 {
 	char *dir = norc_xasprintf("%s/doorbell", cfg->tmp_dir);
@@ -73,8 +94,9 @@ static void ring(const struct norc_config *cfg, int64_t queue_id, const char *wh
 		char *p = norc_xasprintf("%s/%s", dir, e->d_name);
 		struct sockaddr_un a;
 		if (fill_addr(&a, p) && sendto(s, what, 1, MSG_DONTWAIT, (struct sockaddr *)&a,
-					       sizeof(a)) < 0 && errno == ECONNREFUSED)
-			unlink(p); /* its executor is gone */
+					       sizeof(a)) < 0 && (errno == ECONNREFUSED ||
+								  errno == ENOENT))
+			unlink(p); /* its executor is gone (ENOENT: an alias to a removed bell) */
 		free(p);
 	}
 	if (s >= 0)

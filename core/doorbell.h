@@ -22,6 +22,11 @@
  * norc_doorbell_close. */
 void norc_doorbell_open(const struct norc_config *cfg, int64_t queue_id, int *fd, char **path);
 void norc_doorbell_close(int fd, char *path); /* unlinks and frees path */
+/* Make the doorbell bound at path ring for queue_id too (an executor of a queue group, for
+ * each of the group's queues): a symlink named like a bell of queue_id. Returns its path
+ * (caller passes it to norc_doorbell_unalias), or NULL (then polling only for that queue). */
+char *norc_doorbell_alias(const struct norc_config *cfg, const char *path, int64_t queue_id);
+void norc_doorbell_unalias(char *alias); /* unlinks and frees; NULL ok */
 /* Ring every doorbell of queue_id on this host; stale sockets are removed. */
 void norc_doorbell_ring(const struct norc_config *cfg, int64_t queue_id);
 /* Ring them for a control request (norc_control): the daemon reads its request at once. */

@@ -477,6 +477,13 @@ int norc_model_task_rm(struct norc_db *db, int64_t id, bool force, char *err, si
 int norc_model_schedule_add(struct norc_db *db, const struct norc_schedule_def *d, int64_t *id,
 			    char *err, size_t errlen)
 {
+	int64_t grp = 0;
+	if (norc_db_query_int64(db, "SELECT is_group FROM queues WHERE id = ?", &grp, 1,
+				d->queue_id) == NORC_OK && grp)
+		return norc_err_set(err, errlen, NORC_EINVAL,
+				    "schedule add: queue #%" PRId64 " is a queue group; schedule "
+				    "onto one of its queues (`norc queue group list` shows them)",
+				    d->queue_id);
 	/* INSERT ... SELECT from the live task and queue rows, read with a share lock, so a
 	 * concurrent `task rm` / `queue rm` cannot leave a live schedule on a removed object. */
 	char sql[512];

@@ -5,6 +5,9 @@
 #include "mem.h"
 #include "model.h"
 #include "params.h"
+#include "qgroup.h"
+
+#include <string.h>
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -19,6 +22,12 @@ int norc_queue_open(struct norc_db *db, int64_t id, struct norc_queue_handle **o
 		return rc;
 	const char *type = json_string_value(json_object_get(row, "type"));
 	const char *name = json_string_value(json_object_get(row, "name"));
+	if (strcmp(type, NORC_QGROUP_TYPE) == 0) {
+		rc = norc_qgroup_open(db, id, name, json_string_value(json_object_get(row, "params")),
+				      out, err, errlen);
+		json_decref(row);
+		return rc;
+	}
 	const struct norc_plugin_entry *p = norc_plugin_find(NORC_KIND_QUEUE, type);
 	if (!p) {
 		rc = norc_err_set(err, errlen, NORC_ENOTFOUND,
@@ -54,7 +63,19 @@ void norc_queue_close(struct norc_queue_handle *q)
 {
 	if (!q)
 		return;
-	q->ops->close(q->h);
+	if (q->h)
+		q->ops->close(q->h);
+	free(q->members);
 	free(q->name);
 	free(q);
+}
+
+bool norc_queue_serves(const struct norc_queue_handle *q, int64_t queue_id)
+{
+	if (q->id == queue_id)
+		return true;
+	for (size_t i = 0; i < q->nmembers; i++)
+		if (q->members[i] == queue_id)
+			return true;
+	return false;
 }

@@ -7,6 +7,7 @@
 #include "db.h"
 #include "plugin.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct norc_queue_handle {
@@ -14,11 +15,17 @@ struct norc_queue_handle {
 	char *name;
 	const struct norc_queue_ops *ops;
 	void *h; /* the plugin's handle */
+	int64_t *members; /* a queue group (qgroup.h): its queues' ids; NULL otherwise */
+	size_t nmembers;
 };
 
-/* Open queue #id with the plugin its type names. Caller frees with norc_queue_close. */
+/* Open queue #id with the plugin its type names, or as a queue group (qgroup.h). Caller
+ * frees with norc_queue_close. */
 int norc_queue_open(struct norc_db *db, int64_t id, struct norc_queue_handle **out, char *err,
 		    size_t errlen);
 void norc_queue_close(struct norc_queue_handle *q); /* NULL ok */
+/* true when work pushed onto queue_id is popped through q (q itself, or one of its group's
+ * queues). */
+bool norc_queue_serves(const struct norc_queue_handle *q, int64_t queue_id);
 
 #endif

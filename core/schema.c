@@ -73,8 +73,10 @@ static const char *const v1[] = {
 	" id {PK},"
 	" group_id BIGINT NOT NULL REFERENCES queues(id),"
 	" queue_id BIGINT NOT NULL REFERENCES queues(id),"
-	" priority INTEGER NOT NULL DEFAULT 0,"
+	" priority INTEGER NOT NULL DEFAULT 0," /* strict mode: lower first (the original's) */
+	" weight INTEGER NOT NULL DEFAULT 1,"   /* weighted mode: share of the pops */
 	" UNIQUE (group_id, queue_id)){END}",
+	"CREATE INDEX IF NOT EXISTS queue_group_members_queue ON queue_group_members (queue_id)",
 
 	"CREATE TABLE IF NOT EXISTS daemons ("
 	" id {PK},"

@@ -1,11 +1,13 @@
 /*
- * cmd_queue.c - `norc queue add|list|rm`.
+ * cmd_queue.c - `norc queue add|list|rm` (groups: cmd_qgroup.c).
  */
 #include "cli.h"
 #include "mem.h"
 #include "model.h"
 #include "params.h"
 #include "plugin.h"
+#include "qgroup.h"
+#include "queue.h"
 #include "table.h"
 
 #include <inttypes.h>
@@ -46,6 +48,9 @@ static int queue_add(struct norc_cli *cli, int argc, char **argv)
 		rc = NORC_EXIT_FAIL;
 	const char *name = optind < argc ? argv[optind] : "";
 	const struct norc_plugin_entry *p = NULL;
+	if (rc == NORC_EXIT_OK && strcmp(type, NORC_QGROUP_TYPE) == 0)
+		rc = norc_cli_fail("queue '%s': groups are made with `norc queue group add %s`",
+				   name, name);
 	if (rc == NORC_EXIT_OK && !(p = norc_plugin_find(NORC_KIND_QUEUE, type)))
 		rc = norc_cli_fail("queue '%s': no queue plugin named '%s' is loaded; `norc "
 				   "plugins` lists them", name, type);
@@ -70,33 +75,19 @@ static int queue_add(struct norc_cli *cli, int argc, char **argv)
 	return rc;
 }
 
-/* Item count through the queue's own plugin; -1 when it cannot tell. */
-static int64_t queue_items(json_t *row)
+/* Item count through the queue's own plugin (a group: the sum of its queues'); -1 when it
+ * cannot tell. */
+static int64_t queue_items(struct norc_db *db, json_t *row)
 {
-	const struct norc_plugin_entry *p =
-		norc_plugin_find(NORC_KIND_QUEUE, json_string_value(json_object_get(row, "type")));
-	if (!p)
-		return -1;
-	struct norc_params *params = NULL;
+	struct norc_queue_handle *q;
 	char err[256];
-	if (norc_params_from_json(json_string_value(json_object_get(row, "params")), &params, err,
-				  sizeof(err)) != NORC_OK)
-		return -1;
-	const struct norc_queue_ops *ops = p->desc->ops;
-	struct norc_queue_ref ref = {
-		.struct_size = sizeof(ref),
-		.id = json_integer_value(json_object_get(row, "id")),
-		.name = json_string_value(json_object_get(row, "name")),
-		.params = params,
-	};
-	void *h = NULL;
 	int64_t n = -1;
-	if (ops->open(p->state, &ref, &h, err, sizeof(err)) == NORC_OK) {
-		if (ops->count(h, &n, err, sizeof(err)) != NORC_OK)
-			n = -1;
-		ops->close(h);
-	}
-	norc_params_free(params);
+	if (norc_queue_open(db, json_integer_value(json_object_get(row, "id")), &q, err,
+			    sizeof(err)) != NORC_OK)
+		return -1;
+	if (q->ops->count(q->h, &n, err, sizeof(err)) != NORC_OK)
+		n = -1;
+	norc_queue_close(q);
 	return n;
 }
 
@@ -116,7 +107,7 @@ static int queue_list(struct norc_cli *cli, int argc, char **argv)
 	size_t i;
 	json_t *row;
 	json_array_foreach(rows, i, row) {
-		int64_t n = queue_items(row);
+		int64_t n = queue_items(cli->db, row);
 		json_object_set_new(row, "items", n >= 0 ? json_integer(n) : json_null());
 	}
 	norc_table_print_rows(cols, rows, stdout, cli->json);
@@ -147,6 +138,7 @@ static const struct norc_cli_cmd subs[] = {
 	{"add", queue_add, "add a queue"},
 	{"list", queue_list, "list queues"},
 	{"rm", queue_rm, "remove a queue"},
+	{"group", norc_cmd_queue_group, "queue groups: add, member, list"},
 	{NULL, NULL, NULL},
 };
 

@@ -123,7 +123,7 @@ static void announce_after(struct executor *ex, int64_t id, struct norc_instance
 		norc_doorbell_ring(ex->cfg, 0);
 	norc_uploader_poke(&ex->up); /* its log is complete: on its way to the backup */
 	for (int i = 0; i < after->notes.nring; i++)
-		if (after->notes.ring[i] == ex->q->id)
+		if (norc_queue_serves(ex->q, after->notes.ring[i]))
 			ex->next_poll_us = 0; /* nodes of a job were queued here: take them now */
 	norc_job_notes_flush(ex->cfg, &after->notes); /* job logs, doorbells */
 }
@@ -297,7 +297,7 @@ static bool start_job(struct executor *ex, const struct norc_run_info *ri, const
 		return false;
 	NORC_INFO("Started %s: %d node(s), %d queued%s.", label, st.nodes, st.pushed,
 		  st.ended ? "; it ended at once" : "");
-	if (st.pushed && st.queue_id == ex->q->id)
+	if (st.pushed && norc_queue_serves(ex->q, st.queue_id))
 		ex->next_poll_us = 0;
 	norc_job_notes_flush(ex->cfg, &notes);
 	return true;
@@ -1081,6 +1081,10 @@ int main(int argc, char **argv)
 	}
 	char *bell_path = NULL;
 	norc_doorbell_open(ex.cfg, qid, &ex.bell, &bell_path);
+	/* a queue group: work pushed onto any of its queues rings this executor too */
+	char **aliases = norc_xcalloc(ex.q->nmembers + 1, sizeof(char *));
+	for (size_t i = 0; ex.bell >= 0 && i < ex.q->nmembers; i++)
+		aliases[i] = norc_doorbell_alias(ex.cfg, bell_path, ex.q->members[i]);
 	if (norc_spawn_become_subreaper() != NORC_OK)
 		NORC_WARN("cannot become a child subreaper: %s", strerror(errno));
 	ex.runs = norc_xcalloc((size_t)ex.concurrency, sizeof(struct run));
@@ -1097,6 +1101,9 @@ int main(int argc, char **argv)
 	NORC_INFO("<Executor #%" PRId64 "> has been shut down successfully (%s).", ex.id,
 		  norc_status_name(final));
 	norc_uploader_finish(&ex.up, ex.db, ex.id);
+	for (size_t i = 0; i < ex.q->nmembers; i++)
+		norc_doorbell_unalias(aliases[i]);
+	free(aliases);
 	norc_doorbell_close(ex.bell, bell_path);
 	free(ex.runs);
 	free(ex.pending);
