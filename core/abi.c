@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#if NORC_ABI_MAJOR != 1 || NORC_ABI_MINOR != 3
+#if NORC_ABI_MAJOR != 1 || NORC_ABI_MINOR != 4
 #error "the plugin ABI version changed: update the sizes below on purpose (see above)"
 #endif
 
@@ -95,7 +95,11 @@ _Static_assert(offsetof(struct norc_queue_ref, struct_size) == 0, "norc_queue_re
 _Static_assert(offsetof(struct norc_queue_ref, id) == 8, "norc_queue_ref.id moved");
 _Static_assert(offsetof(struct norc_queue_ref, name) == 16, "norc_queue_ref.name moved");
 _Static_assert(offsetof(struct norc_queue_ref, params) == 24, "norc_queue_ref.params moved");
-_Static_assert(sizeof(struct norc_queue_ops) == 72, "struct norc_queue_ops changed size");
+_Static_assert(sizeof(struct norc_queue_ops) == 104, "struct norc_queue_ops changed size");
+_Static_assert(offsetof(struct norc_queue_ops, flags) == 72, "norc_queue_ops.flags moved");
+_Static_assert(offsetof(struct norc_queue_ops, ack) == 80, "norc_queue_ops.ack moved");
+_Static_assert(offsetof(struct norc_queue_ops, nack) == 88, "norc_queue_ops.nack moved");
+_Static_assert(offsetof(struct norc_queue_ops, touch) == 96, "norc_queue_ops.touch moved");
 _Static_assert(offsetof(struct norc_queue_ops, struct_size) == 0, "norc_queue_ops.struct_size moved");
 _Static_assert(offsetof(struct norc_queue_ops, validate) == 8, "norc_queue_ops.validate moved");
 _Static_assert(offsetof(struct norc_queue_ops, open) == 16, "norc_queue_ops.open moved");

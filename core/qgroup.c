@@ -324,6 +324,15 @@ int norc_qgroup_open(struct norc_db *db, int64_t group_id, const char *name, con
 		struct norc_queue_handle *q;
 		if ((rc = norc_queue_open(db, qid, &q, err, errlen)) != NORC_OK)
 			break;
+		if (norc_queue_is_remote(q)) {
+			rc = norc_err_set(err, errlen, NORC_EUNSUPP,
+					  "queue group '%s': its queue '%s' waits on a server (long "
+					  "polling); groups take only queues that answer at once, such as "
+					  "DBQueue: run an executor on '%s' itself", name, q->name,
+					  q->name);
+			norc_queue_close(q);
+			break;
+		}
 		int w = (int)json_integer_value(json_object_get(row, "weight"));
 		g->m[g->n] = (struct member){q, w > 0 ? w : 1, 0, false};
 		g->total_weight += g->m[g->n].weight;

@@ -7,6 +7,7 @@
 #include "params.h"
 #include "qgroup.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include <inttypes.h>
@@ -68,6 +69,13 @@ void norc_queue_close(struct norc_queue_handle *q)
 	free(q->members);
 	free(q->name);
 	free(q);
+}
+
+bool norc_queue_is_remote(const struct norc_queue_handle *q)
+{
+	const struct norc_queue_ops *o = q->ops;
+	return o->struct_size >= offsetof(struct norc_queue_ops, flags) + sizeof(o->flags) &&
+	       (o->flags & NORC_QUEUE_REMOTE);
 }
 
 bool norc_queue_serves(const struct norc_queue_handle *q, int64_t queue_id)

@@ -24,6 +24,9 @@ struct norc_queue_handle {
 int norc_queue_open(struct norc_db *db, int64_t id, struct norc_queue_handle **out, char *err,
 		    size_t errlen);
 void norc_queue_close(struct norc_queue_handle *q); /* NULL ok */
+/* true when q's plugin waits on a server (its ops say NORC_QUEUE_REMOTE, ABI 1.4): an
+ * executor then takes its items through a receiver child (receiver.h). */
+bool norc_queue_is_remote(const struct norc_queue_handle *q);
 /* true when work pushed onto queue_id is popped through q (q itself, or one of its group's
  * queues). */
 bool norc_queue_serves(const struct norc_queue_handle *q, int64_t queue_id);

@@ -29,6 +29,7 @@
 #include "params.h"
 #include "plugin.h"
 #include "queue.h"
+#include "receiver.h"
 #include "spawn.h"
 #include "status.h"
 #include "upload.h"
@@ -106,6 +107,9 @@ struct executor {
 	struct pending_end *pending;
 	size_t npending;
 	struct norc_uploader up; /* this host's finished logs to the backup store */
+	bool remote;             /* the queue waits on a server: items come from rcv */
+	struct norc_receiver rcv;
+	int64_t rcv_restart_us;  /* monotonic: start the receiver again (0: now) */
 	int64_t up_wake_us;      /* monotonic: when the uploader wants its next turn */
 };
 
@@ -575,12 +579,85 @@ static bool fill_slots(struct executor *ex)
 	return found;
 }
 
+/* An item from the receiver (a queue that waits on a server): claim it in a transaction of
+ * its own, then ack it; or hand it back (nack) when it cannot be claimed now. */
+static void claim_remote(struct executor *ex, int64_t id)
+{
+	if (ex->status != NORC_ST_RUNNING || ex->running >= ex->concurrency) {
+		norc_receiver_nack(&ex->rcv, id, 0); /* no slot any more: for someone else */
+		return;
+	}
+	bool won = false;
+	int rc = norc_db_begin_write(ex->db);
+	if (rc == NORC_OK)
+		rc = norc_instance_claim(ex->db, id, ex->id, &won);
+	if (rc == NORC_OK && won && ex->up.tracking)
+		rc = norc_upload_track_instance(ex->db, ex->up.host, id);
+	rc = rc == NORC_OK ? norc_db_commit(ex->db) : (norc_db_rollback(ex->db), rc);
+	if (rc != NORC_OK) {
+		NORC_WARN("queue %s: cannot claim instance #%" PRId64 ": %s; handed back for 5 s",
+			  ex->q->name, id, norc_db_errmsg(ex->db));
+		norc_receiver_nack(&ex->rcv, id, 5);
+		return;
+	}
+	if (won) {
+		norc_receiver_ack(&ex->rcv, id);
+		for (int i = 0; i < ex->concurrency; i++)
+			if (!ex->runs[i].used) {
+				start_run(ex, &ex->runs[i], id);
+				break;
+			}
+		return;
+	}
+	int64_t st = 0;
+	rc = norc_db_query_int64(ex->db, "SELECT status FROM instances WHERE id = ?", &st, 1, id);
+	if (rc == NORC_OK) { /* a duplicate or redelivered item */
+		NORC_INFO("Instance #%" PRId64 " was claimed elsewhere (%s); its queue item is "
+			  "removed.", id, norc_status_name((int)st));
+		norc_receiver_ack(&ex->rcv, id);
+	} else { /* not committed yet, or pushed by a transaction that rolled back */
+		NORC_INFO("Instance #%" PRId64 " is not in the database %s; handed back for 5 s.", id,
+			  rc == NORC_ENOTFOUND ? "(yet)" : "now");
+		norc_receiver_nack(&ex->rcv, id, 5);
+	}
+}
+
+/* The receiver's turn in the loop: keep it running and asking for as many items as there
+ * are free slots; claim what it delivered. */
+static void feed_receiver(struct executor *ex, int64_t mono, bool readable)
+{
+	if (readable) {
+		int64_t ids[64];
+		size_t n;
+		do {
+			norc_receiver_read(&ex->rcv, ids, 64, &n);
+			for (size_t i = 0; i < n; i++)
+				claim_remote(ex, ids[i]);
+		} while (n == 64);
+	}
+	if (ex->status != NORC_ST_RUNNING) {
+		norc_receiver_cancel(&ex->rcv);
+		return;
+	}
+	if (!ex->rcv.pid && mono >= ex->rcv_restart_us) {
+		char err[512];
+		if (norc_receiver_start(&ex->rcv, ex->q, err, sizeof(err)) != NORC_OK) {
+			NORC_WARN("queue %s: %s; trying again in 5 s", ex->q->name, err);
+			ex->rcv_restart_us = mono + 5 * NORC_US_PER_SEC;
+			return;
+		}
+	}
+	int free_slots = ex->concurrency - ex->running;
+	if (ex->rcv.pid && free_slots > ex->rcv.wanted)
+		norc_receiver_want(&ex->rcv, free_slots - ex->rcv.wanted);
+}
+
 /* keep() for norc_spawn_kill_orphans: descendants of instances still running here stay. */
 static bool instance_running(void *ctx, int64_t instance_id, pid_t pid)
 {
 	const struct executor *ex = ctx;
-	if (ex->up.pid && pid == ex->up.pid)
-		return true; /* the log upload child (an inherited NORC_INSTANCE_ID aside) */
+	if ((ex->up.pid && pid == ex->up.pid) || (ex->rcv.pid && pid == ex->rcv.pid))
+		return true; /* the log upload child, the queue's receiver (whatever their env) */
 	for (int i = 0; i < ex->concurrency; i++)
 		if (ex->runs[i].used && (instance_id ? ex->runs[i].instance_id == instance_id
 						      : ex->runs[i].pid == pid))
@@ -725,6 +802,12 @@ static void reap(struct executor *ex)
 				break;
 			}
 		norc_uploader_reaped(&ex->up, ex->db, pid, st);
+		if (norc_receiver_reaped(&ex->rcv, pid)) {
+			NORC_WARN("queue %s: its receiver process ended (%s %d); starting another "
+				  "in 1 s", ex->q->name, WIFSIGNALED(st) ? "signal" : "status",
+				  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+			ex->rcv_restart_us = norc_clock_mono_us() + NORC_US_PER_SEC;
+		}
 		/* other pids: orphaned descendants reparented to us (subreaper) */
 	}
 }
@@ -863,10 +946,13 @@ static int64_t next_wake(const struct executor *ex, int64_t mono)
 		t = ex->next_request_us;
 	if (ex->stop_deadline_us && ex->stop_deadline_us < t)
 		t = ex->stop_deadline_us;
-	if (ex->status == NORC_ST_RUNNING && ex->running < ex->concurrency && ex->next_poll_us < t)
+	if (!ex->remote && ex->status == NORC_ST_RUNNING && ex->running < ex->concurrency &&
+	    ex->next_poll_us < t)
 		t = ex->next_poll_us;
 	if (ex->up_wake_us < t)
 		t = ex->up_wake_us;
+	if (ex->remote && !ex->rcv.pid && ex->status == NORC_ST_RUNNING && ex->rcv_restart_us < t)
+		t = ex->rcv_restart_us;
 	if (ex->npending && mono + NORC_US_PER_SEC < t)
 		t = mono + NORC_US_PER_SEC; /* retry unrecorded ends every second */
 	for (int i = 0; i < ex->concurrency; i++) {
@@ -885,8 +971,8 @@ static int run_loop(struct executor *ex)
 	ex->poll_interval_us = POLL_MIN_US;
 	for (;;) {
 		int64_t mono = norc_clock_mono_us();
-		bool fill_due = ex->status == NORC_ST_RUNNING && mono >= ex->next_poll_us &&
-				ex->running < ex->concurrency;
+		bool fill_due = !ex->remote && ex->status == NORC_ST_RUNNING &&
+				mono >= ex->next_poll_us && ex->running < ex->concurrency;
 		if (ex->npending && !fill_due)
 			record_ends(ex); /* else they go with the next claim */
 		if (mono >= ex->next_beat_us) {
@@ -926,7 +1012,9 @@ static int run_loop(struct executor *ex)
 			kill_all(ex, "stop deadline passed");
 			ex->stop_deadline_us = 0;
 		}
-		if (ex->status == NORC_ST_RUNNING && mono >= ex->next_poll_us) {
+		if (ex->remote)
+			feed_receiver(ex, mono, false);
+		else if (ex->status == NORC_ST_RUNNING && mono >= ex->next_poll_us) {
 			bool found = fill_slots(ex);
 			ex->poll_interval_us = found ? POLL_MIN_US
 						     : (ex->poll_interval_us * 2 > POLL_MAX_US
@@ -946,9 +1034,10 @@ static int run_loop(struct executor *ex)
 		int64_t wait = next_wake(ex, norc_clock_mono_us());
 		struct timespec ts = {.tv_sec = wait / NORC_US_PER_SEC,
 				      .tv_nsec = (wait % NORC_US_PER_SEC) * 1000};
-		struct pollfd pfd[2] = {{.fd = ex->sigfd, .events = POLLIN},
-					{.fd = ex->bell, .events = POLLIN}};
-		int n = ppoll(pfd, ex->bell >= 0 ? 2 : 1, &ts, NULL);
+		struct pollfd pfd[3] = {{.fd = ex->sigfd, .events = POLLIN},
+					{.fd = ex->bell, .events = POLLIN},
+					{.fd = ex->rcv.res_fd, .events = POLLIN}};
+		int n = ppoll(pfd, 3, &ts, NULL); /* negative fds are ignored */
 		if (n < 0 && errno != EINTR && ex->status != NORC_ST_KILLED) {
 			NORC_ERROR("ppoll: %s; killing the running instances and stopping",
 				   strerror(errno));
@@ -959,6 +1048,8 @@ static int run_loop(struct executor *ex)
 			reap(ex);
 		if (n <= 0)
 			continue;
+		if (ex->rcv.res_fd >= 0 && (pfd[2].revents & (POLLIN | POLLHUP)))
+			feed_receiver(ex, norc_clock_mono_us(), true);
 		if (ex->bell >= 0 && (pfd[1].revents & POLLIN)) {
 			int seen = norc_doorbell_drain(ex->bell);
 			if (seen & NORC_BELL_WORK) { /* new work was pushed on this host: look now */
@@ -1092,10 +1183,13 @@ int main(int argc, char **argv)
 	int swept = norc_spawn_sweep_dead_executors(norc_config_db_scope(ex.cfg));
 	if (swept)
 		NORC_WARN("Killed %d process(es) left on this host by executors that died.", swept);
+	ex.remote = norc_queue_is_remote(ex.q);
+	ex.rcv.cmd_fd = ex.rcv.res_fd = -1;
 	NORC_INFO("<Executor #%" PRId64 "> on queue %s with %d slot(s) initialized; starting...",
 		  ex.id, qname, ex.concurrency);
 	int final = run_loop(&ex);
 	NORC_INFO("Shutting down...");
+	norc_receiver_stop(&ex.rcv);
 	norc_spawn_kill_orphans(instance_running, &ex); /* nothing runs: every leftover goes */
 	norc_daemon_end(ex.db, ex.id, final);
 	NORC_INFO("<Executor #%" PRId64 "> has been shut down successfully (%s).", ex.id,

@@ -16,6 +16,6 @@
 /* Plugin ABI. Minor bumps only append (fields, host-API entries, ops); a major bump means
  * every plugin must be rebuilt. */
 #define NORC_ABI_MAJOR 1
-#define NORC_ABI_MINOR 3
+#define NORC_ABI_MINOR 4
 
 #endif
