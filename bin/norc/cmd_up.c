@@ -8,6 +8,7 @@
  * waits for every daemon before it returns.
  */
 #include "cli.h"
+#include "qgroup.h"
 #include "clock.h"
 #include "doorbell.h"
 #include "log.h"
@@ -109,6 +110,11 @@ int norc_cmd_up(struct norc_cli *cli, int argc, char **argv)
 			return rc;
 		norc_model_queue_list(cli->db, &queues);
 	}
+	/* queue groups are served by their queues' executors here (one per queue) */
+	for (size_t i = json_array_size(queues); i-- > 0;)
+		if (strcmp(json_string_value(json_object_get(json_array_get(queues, i), "type")),
+			   NORC_QGROUP_TYPE) == 0)
+			json_array_remove(queues, i);
 	int sigfd = norc_daemon_signalfd();
 	if (sigfd < 0) {
 		json_decref(queues);
