@@ -291,6 +291,11 @@ int norc_model_queue_rm(struct norc_db *db, int64_t id, char *err, size_t errlen
 				    "queue #%" PRId64 " is used by %" PRId64 " schedule(s); remove "
 				    "them first (`norc schedule list`, `norc schedule rm ID`)", id, n);
 	}
+	if (rc == NORC_OK) { /* out of every group it was in; a group loses its members */
+		struct norc_arg a[] = {NORC_AI(id), NORC_AI(id)};
+		rc = norc_model_exec(db, "DELETE FROM queue_group_members WHERE queue_id = ? OR "
+				     "group_id = ?", a, 2, NULL);
+	}
 	if (rc == NORC_OK)
 		rc = norc_db_commit(db);
 	if (rc != NORC_OK) {

@@ -8,6 +8,9 @@
 #include "mem.h"
 #include "model.h"
 #include "params.h"
+#include "plugin.h"
+
+#include <stddef.h>
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,15 +22,25 @@
 int norc_qgroup_add(struct norc_db *db, const char *name, bool weighted, int64_t *id, char *err,
 		    size_t errlen)
 {
-	int rc = norc_model_queue_add(db, name, NORC_QGROUP_TYPE,
-				      weighted ? "{\"mode\":\"weighted\"}" : "{\"mode\":\"strict\"}",
-				      id, err, errlen);
+	int rc = norc_db_begin_write(db);
 	if (rc != NORC_OK)
-		return rc;
-	struct norc_arg a[] = {NORC_AI(*id)};
-	rc = norc_model_exec(db, "UPDATE queues SET is_group = 1 WHERE id = ?", a, 1, NULL);
-	return rc == NORC_OK ? rc : norc_err_set(err, errlen, rc, "queue group '%s': %s", name,
-						 norc_db_errmsg(db));
+		return norc_err_set(err, errlen, rc, "queue group '%s': %s", name,
+				    norc_db_errmsg(db));
+	rc = norc_model_queue_add(db, name, NORC_QGROUP_TYPE,
+				  weighted ? "{\"mode\":\"weighted\"}" : "{\"mode\":\"strict\"}", id,
+				  err, errlen);
+	if (rc == NORC_OK) {
+		struct norc_arg a[] = {NORC_AI(*id)};
+		rc = norc_model_exec(db, "UPDATE queues SET is_group = 1 WHERE id = ?", a, 1, NULL);
+		if (rc != NORC_OK)
+			norc_err_set(err, errlen, rc, "queue group '%s': %s", name,
+				     norc_db_errmsg(db));
+	}
+	if (rc == NORC_OK && (rc = norc_db_commit(db)) != NORC_OK)
+		norc_err_set(err, errlen, rc, "queue group '%s': %s", name, norc_db_errmsg(db));
+	if (rc != NORC_OK)
+		norc_db_rollback(db);
+	return rc;
 }
 
 /* 1 when queue id is a group, 0 when not, negative on a database error; name[len] gets its
@@ -60,6 +73,23 @@ int norc_qgroup_member(struct norc_db *db, int64_t group_id, int64_t queue_id, i
 		return norc_err_set(err, errlen, NORC_EINVAL,
 				    "queue '%s' is a queue group itself; groups do not nest: add its "
 				    "queues to '%s' instead", qname, gname);
+	if (!rm) { /* a queue whose plugin waits on a server cannot serve in a group */
+		char type[80] = "";
+		struct norc_stmt *st;
+		if (norc_db_query_row(db, "SELECT type FROM queues WHERE id = ?", queue_id, &st) ==
+		    NORC_OK) {
+			snprintf(type, sizeof(type), "%s", norc_stmt_column_text(st, 0));
+			norc_stmt_finalize(st);
+		}
+		const struct norc_plugin_entry *p = norc_plugin_find(NORC_KIND_QUEUE, type);
+		const struct norc_queue_ops *o = p ? p->desc->ops : NULL;
+		if (o && o->struct_size >= offsetof(struct norc_queue_ops, flags) + sizeof(o->flags) &&
+		    (o->flags & NORC_QUEUE_REMOTE))
+			return norc_err_set(err, errlen, NORC_EUNSUPP,
+					    "queue '%s' (%s) waits on a server; groups take only "
+					    "queues that answer at once, such as DBQueue: run an "
+					    "executor on '%s' itself", qname, type, qname);
+	}
 	int64_t changed = 0;
 	int rc;
 	if (rm) {
@@ -99,9 +129,9 @@ static int members(struct norc_db *db, int64_t group_id, json_t **rows)
 	char sql[600];
 	snprintf(sql, sizeof(sql),
 		 "SELECT g.id, g.name, g.params, q.id, q.name, q.type, m.priority, m.weight "
-		 "FROM queues g LEFT JOIN queue_group_members m ON m.group_id = g.id LEFT JOIN "
-		 "queues q ON q.id = m.queue_id WHERE g.is_group = 1 AND g.deleted = 0%s "
-		 "ORDER BY g.name, m.priority, q.id", group_id ? " AND g.id = ?" : "");
+		 "FROM queues g LEFT JOIN (queue_group_members m JOIN queues q ON q.id = "
+		 "m.queue_id AND q.deleted = 0) ON m.group_id = g.id WHERE g.is_group = 1 AND "
+		 "g.deleted = 0%s ORDER BY g.name, m.priority, q.id", group_id ? " AND g.id = ?" : "");
 	struct norc_arg a[] = {NORC_AI(group_id)};
 	return norc_model_query(db, sql, a, group_id ? 1 : 0, member_cols, NARGS(member_cols),
 				rows);
@@ -198,13 +228,19 @@ static int g_push(void *handle, int64_t instance_id, char *err, size_t errlen)
 			    g->n ? g->names : "it has none yet");
 }
 
-/* Try member i; NORC_OK with an item, NORC_EAGAIN empty (a failure is logged and counts as
- * empty), NORC_EBUSY handed up (the executor retries the transaction). */
-static int try_member(struct group *g, size_t i, int64_t *id)
+/* Try member i; NORC_OK with an item, NORC_EAGAIN empty (the member's own failure is logged
+ * and counts as empty), NORC_EBUSY handed up (the executor retries the transaction), and so
+ * are database failures: the transaction the pops run in may be gone (SQLite rolls back on
+ * some errors), so no other member may be tried in it. */
+static int try_member(struct group *g, size_t i, int64_t *id, char *gerr, size_t gerrlen)
 {
 	struct member *m = &g->m[i];
 	char err[512] = "";
 	int rc = m->q->ops->pop(m->q->h, id, err, sizeof(err));
+	if (rc == NORC_EDB || rc == NORC_ECONN || rc == NORC_ENOMEM) {
+		norc_err_set(gerr, gerrlen, rc, "member %s: %s", m->q->name, err);
+		return rc;
+	}
 	if (rc == NORC_OK || rc == NORC_EAGAIN || rc == NORC_EBUSY) {
 		if (m->failing && rc != NORC_EBUSY)
 			NORC_INFO("queue group %s: member %s works again.", g->name, m->q->name);
@@ -220,19 +256,20 @@ static int try_member(struct group *g, size_t i, int64_t *id)
 
 static int g_pop(void *handle, int64_t *id, char *err, size_t errlen)
 {
-	(void)err, (void)errlen;
 	struct group *g = handle;
 	if (!g->weighted) {
 		for (size_t i = 0; i < g->n; i++) {
-			int rc = try_member(g, i, id);
+			int rc = try_member(g, i, id, err, errlen);
 			if (rc != NORC_EAGAIN)
 				return rc;
 		}
 		return NORC_EAGAIN;
 	}
-	/* smooth weighted round robin: every member's credit grows by its weight, the member
-	 * with the most credit that has an item serves and pays the total; an empty member
-	 * keeps its credit (nothing changes when no member has an item) */
+	/* smooth weighted round robin (nginx's) over the members that have work: each gains
+	 * its weight, the one with the most credit serves and pays what was handed out. Which
+	 * have work shows only by trying, so members are tried by credit; one found empty this
+	 * round takes no part in it (it gains nothing, so an idle queue does not pile up
+	 * credit), and nothing changes when none has work. */
 	size_t order[g->n];
 	for (size_t i = 0; i < g->n; i++)
 		order[i] = i;
@@ -246,13 +283,16 @@ static int g_pop(void *handle, int64_t *id, char *err, size_t errlen)
 			order[j - 1] = t;
 		}
 	for (size_t k = 0; k < g->n; k++) {
-		int rc = try_member(g, order[k], id);
+		int rc = try_member(g, order[k], id, err, errlen);
 		if (rc == NORC_EAGAIN)
 			continue;
-		if (rc == NORC_OK) {
-			for (size_t i = 0; i < g->n; i++)
-				g->m[i].current += g->m[i].weight;
-			g->m[order[k]].current -= g->total_weight;
+		if (rc == NORC_OK) { /* order[0..k-1] were empty: they sit this round out */
+			int64_t total = 0;
+			for (size_t j = k; j < g->n; j++) {
+				g->m[order[j]].current += g->m[order[j]].weight;
+				total += g->m[order[j]].weight;
+			}
+			g->m[order[k]].current -= total;
 		}
 		return rc;
 	}

@@ -25,6 +25,7 @@
 
 #define TOUCH_EVERY_MS 5000
 #define BACKOFF_MAX_MS 30000
+#define EMPTY_FLOOR_MS 1000 /* at most one empty pop a second */
 
 /* An optional op of ABI 1.4, or NULL when the plugin's ops are older. */
 #define OPT_OP(o, field)                                                                       \
@@ -115,7 +116,14 @@ static void pop_one(struct child *c)
 {
 	char err[512] = "";
 	int64_t id = 0;
+	int64_t t0 = now_ms();
 	int rc = c->q->ops->pop(c->q->h, &id, err, sizeof(err));
+	if (rc == NORC_EAGAIN && now_ms() - t0 < EMPTY_FLOOR_MS) {
+		/* an empty answer that came at once (no long polling): not again at once */
+		c->retry_at = t0 + EMPTY_FLOOR_MS;
+		c->backoff_ms = 0;
+		return;
+	}
 	if (rc == NORC_OK) {
 		char t[32];
 		snprintf(t, sizeof(t), "%" PRId64, id);
@@ -143,8 +151,12 @@ static void __attribute__((noreturn)) child_main(struct norc_queue_handle *q, in
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(1);
+	/* a Ctrl-C to the executor's process group is the executor's to handle: the child
+	 * ends when told (Q), when the executor closes its pipe, or dies with it (PDEATHSIG) */
 	struct sigaction ign = {.sa_handler = SIG_IGN};
 	sigaction(SIGPIPE, &ign, NULL);
+	sigaction(SIGINT, &ign, NULL);
+	sigaction(SIGHUP, &ign, NULL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -191,6 +203,7 @@ int norc_receiver_start(struct norc_receiver *r, struct norc_queue_handle *q, ch
 {
 	memset(r, 0, sizeof(*r));
 	r->cmd_fd = r->res_fd = -1;
+	snprintf(r->name, sizeof(r->name), "%s", q->name);
 	int cmd[2], res[2];
 	if (pipe2(cmd, O_CLOEXEC) != 0)
 		return norc_err_set(err, errlen, NORC_EIO, "receiver: pipe: %s", strerror(errno));
@@ -229,7 +242,7 @@ static void send_line(struct norc_receiver *r, const char *line)
 	size_t n = strlen(line);
 	ssize_t w = write(r->cmd_fd, line, n); /* short lines into a 64 KiB pipe */
 	if (w != (ssize_t)n)
-		NORC_WARN("queue receiver: cannot send '%.*s' (%s)", (int)n - 1, line,
+		NORC_WARN("queue %s: receiver: cannot send '%.*s' (%s)", r->name, (int)n - 1, line,
 			  w < 0 ? strerror(errno) : "short write");
 }
 
@@ -265,11 +278,32 @@ void norc_receiver_nack(struct norc_receiver *r, int64_t id, int delay_s)
 	send_line(r, line);
 }
 
+/* Take complete lines from r->buf while there is room in ids; the rest stays for the next
+ * call. */
+static void parse(struct norc_receiver *r, int64_t *ids, size_t max, size_t *n)
+{
+	r->buf[r->len] = '\0';
+	char *p = r->buf, *nl;
+	while (*n < max && (nl = strchr(p, '\n'))) {
+		*nl = '\0';
+		if (p[0] == 'I') {
+			ids[(*n)++] = strtoll(p + 2, NULL, 10);
+			r->wanted -= r->wanted > 0;
+		} else if (p[0] == 'E') {
+			NORC_WARN("queue %s: receiver: %s", r->name, p + 2);
+		}
+		p = nl + 1;
+	}
+	r->len -= (size_t)(p - r->buf);
+	memmove(r->buf, p, r->len);
+}
+
 bool norc_receiver_read(struct norc_receiver *r, int64_t *ids, size_t max, size_t *n)
 {
 	*n = 0;
 	bool open = r->res_fd >= 0;
-	while (open && *n < max) {
+	parse(r, ids, max, n); /* lines kept from the last call first */
+	while (open && *n < max && r->len < sizeof(r->buf) - 1) {
 		ssize_t got = read(r->res_fd, r->buf + r->len, sizeof(r->buf) - 1 - r->len);
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -278,23 +312,10 @@ bool norc_receiver_read(struct norc_receiver *r, int64_t *ids, size_t max, size_
 		if (got <= 0)
 			break;
 		r->len += (size_t)got;
-		r->buf[r->len] = '\0';
-		char *p = r->buf, *nl;
-		while ((nl = strchr(p, '\n'))) {
-			*nl = '\0';
-			if (p[0] == 'I' && *n < max) {
-				ids[(*n)++] = strtoll(p + 2, NULL, 10);
-				r->wanted -= r->wanted > 0;
-			} else if (p[0] == 'E') {
-				NORC_WARN("queue receiver: %s", p + 2);
-			}
-			p = nl + 1;
-		}
-		r->len -= (size_t)(p - r->buf);
-		memmove(r->buf, p, r->len);
-		if (r->len == sizeof(r->buf) - 1)
-			r->len = 0; /* a line longer than the buffer: dropped */
+		parse(r, ids, max, n);
 	}
+	if (r->len == sizeof(r->buf) - 1 && !memchr(r->buf, '\n', r->len))
+		r->len = 0; /* a line longer than the buffer: dropped */
 	return open;
 }
 
@@ -321,8 +342,19 @@ bool norc_receiver_reaped(struct norc_receiver *r, pid_t pid)
 void norc_receiver_stop(struct norc_receiver *r)
 {
 	if (r->pid) {
+		/* items delivered but not taken go back now, not after their visibility timeout */
+		int64_t ids[64];
+		size_t n;
+		do {
+			norc_receiver_read(r, ids, 64, &n);
+			for (size_t i = 0; i < n; i++)
+				norc_receiver_nack(r, ids[i], 0);
+		} while (n == 64);
 		send_line(r, "Q\n");
-		for (int i = 0; i < 100; i++) {
+		/* the acks and nacks sent are done before Q; a child in a long poll reads them
+		 * only when the poll ends: what it did not do comes back after the visibility
+		 * timeout, and the claim decides again */
+		for (int i = 0; i < 50; i++) {
 			if (waitpid(r->pid, NULL, WNOHANG) == r->pid) {
 				r->pid = 0;
 				break;

@@ -26,8 +26,9 @@ struct norc_receiver {
 	int cmd_fd;     /* write end of the commands */
 	int res_fd;     /* read end of the results (non-blocking) */
 	int wanted;     /* items asked for and not yet delivered */
-	char buf[4096]; /* a partial result line */
+	char buf[4096]; /* result lines not taken yet */
 	size_t len;
+	char name[100]; /* the queue's, for messages */
 };
 
 /* Fork the child for q (opened by the caller, which must not use its network side after).
@@ -44,7 +45,8 @@ void norc_receiver_nack(struct norc_receiver *r, int64_t id, int delay_s);
 bool norc_receiver_read(struct norc_receiver *r, int64_t *ids, size_t max, size_t *n);
 /* The child was reaped (pid): true when it was this receiver's; it then needs a restart. */
 bool norc_receiver_reaped(struct norc_receiver *r, pid_t pid);
-/* Ask the child to quit, wait up to 2 s, then kill it; close the pipes. */
+/* Nack what was delivered but not taken, ask the child to quit, wait up to 1 s, then kill
+ * it; close the pipes. */
 void norc_receiver_stop(struct norc_receiver *r);
 
 #endif

@@ -110,6 +110,8 @@ struct executor {
 	bool remote;             /* the queue waits on a server: items come from rcv */
 	struct norc_receiver rcv;
 	int64_t rcv_restart_us;  /* monotonic: start the receiver again (0: now) */
+	int64_t rcv_backoff_us;  /* after the receiver died: doubles to a minute */
+	struct missing { int64_t id, since_us; } missing[64]; /* items whose instance is absent */
 	int64_t up_wake_us;      /* monotonic: when the uploader wants its next turn */
 };
 
@@ -579,6 +581,24 @@ static bool fill_slots(struct executor *ex)
 	return found;
 }
 
+/* An item whose instance is not in the database: handed back while it may still be
+ * committed; after 2 min it is taken for the push of a transaction that rolled back, and
+ * dropped. true: drop it now. Remembers up to 64 such items (older ones are forgotten). */
+static bool missing_too_long(struct executor *ex, int64_t id)
+{
+	int64_t now = norc_clock_mono_us();
+	struct missing *oldest = &ex->missing[0];
+	for (int i = 0; i < 64; i++) {
+		struct missing *m = &ex->missing[i];
+		if (m->id == id)
+			return now - m->since_us > 120 * NORC_US_PER_SEC;
+		if (m->since_us < oldest->since_us)
+			oldest = m;
+	}
+	*oldest = (struct missing){id, now};
+	return false;
+}
+
 /* An item from the receiver (a queue that waits on a server): claim it in a transaction of
  * its own, then ack it; or hand it back (nack) when it cannot be claimed now. */
 static void claim_remote(struct executor *ex, int64_t id)
@@ -600,6 +620,7 @@ static void claim_remote(struct executor *ex, int64_t id)
 		norc_receiver_nack(&ex->rcv, id, 5);
 		return;
 	}
+	ex->rcv_backoff_us = 0; /* the receiver works */
 	if (won) {
 		norc_receiver_ack(&ex->rcv, id);
 		for (int i = 0; i < ex->concurrency; i++)
@@ -615,7 +636,12 @@ static void claim_remote(struct executor *ex, int64_t id)
 		NORC_INFO("Instance #%" PRId64 " was claimed elsewhere (%s); its queue item is "
 			  "removed.", id, norc_status_name((int)st));
 		norc_receiver_ack(&ex->rcv, id);
-	} else { /* not committed yet, or pushed by a transaction that rolled back */
+	} else if (rc == NORC_ENOTFOUND && missing_too_long(ex, id)) {
+		NORC_WARN("Instance #%" PRId64 " has not appeared in the database for 2 min: its "
+			  "push belonged to a transaction that rolled back; its queue item is "
+			  "dropped.", id);
+		norc_receiver_ack(&ex->rcv, id);
+	} else { /* not committed yet, or the database did not answer */
 		NORC_INFO("Instance #%" PRId64 " is not in the database %s; handed back for 5 s.", id,
 			  rc == NORC_ENOTFOUND ? "(yet)" : "now");
 		norc_receiver_nack(&ex->rcv, id, 5);
@@ -802,11 +828,16 @@ static void reap(struct executor *ex)
 				break;
 			}
 		norc_uploader_reaped(&ex->up, ex->db, pid, st);
-		if (norc_receiver_reaped(&ex->rcv, pid)) {
+		if (norc_receiver_reaped(&ex->rcv, pid) && ex->status == NORC_ST_RUNNING) {
+			ex->rcv_backoff_us = ex->rcv_backoff_us ? ex->rcv_backoff_us * 2
+							       : NORC_US_PER_SEC;
+			if (ex->rcv_backoff_us > 60 * NORC_US_PER_SEC)
+				ex->rcv_backoff_us = 60 * NORC_US_PER_SEC;
 			NORC_WARN("queue %s: its receiver process ended (%s %d); starting another "
-				  "in 1 s", ex->q->name, WIFSIGNALED(st) ? "signal" : "status",
-				  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-			ex->rcv_restart_us = norc_clock_mono_us() + NORC_US_PER_SEC;
+				  "in %d s", ex->q->name, WIFSIGNALED(st) ? "signal" : "status",
+				  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st),
+				  (int)(ex->rcv_backoff_us / NORC_US_PER_SEC));
+			ex->rcv_restart_us = norc_clock_mono_us() + ex->rcv_backoff_us;
 		}
 		/* other pids: orphaned descendants reparented to us (subreaper) */
 	}

@@ -72,14 +72,29 @@ kill -INT "$ex"; wait "$ex" 2>/dev/null
 ls "$WORK/tmp/doorbell" | grep -q "\-$ex.sock" && bad "doorbell aliases left after the executor stopped" \
   || ok "the executor removed its doorbell and aliases"
 
-# --- weighted: with both queues full, pops are shared 3:1 exactly ---
-for i in $(seq 1 40); do norc run T --queue q1 >/dev/null; norc run T --queue q2 >/dev/null; done
-first=$(sql "SELECT MAX(id) FROM instances")
+# --- weighted: with both queues full, pops are shared 3:1 exactly; a queue that was idle
+# meanwhile does not come back with a hoard of turns ---
 "$bindir/norc_executor" W -c 1 >/dev/null 2>&1 & pids+=($!); ex=$!
-wait_for 60 "SELECT COUNT(*) FROM instances WHERE status = 7" 113 && ok "weighted: all 80 ran" || bad "weighted run"
-share=$(sql "SELECT q.name FROM instances i JOIN queues q ON q.id = i.queue_id WHERE i.id > $((first - 80)) ORDER BY i.started, i.id" | head -40 | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
+for i in $(seq 1 20); do norc run T --queue q1 >/dev/null; done # q2 idle meanwhile
+wait_for 30 "SELECT COUNT(*) FROM instances WHERE status = 7" 53 && ok "weighted: 20 from q1 alone" || bad "q1 alone"
+kill -STOP "$ex"
+first=$(( $(sql "SELECT MAX(id) FROM instances") + 1 ))
+for i in $(seq 1 40); do norc run T --queue q1 >/dev/null; norc run T --queue q2 >/dev/null; done
+kill -CONT "$ex"
+wait_for 60 "SELECT COUNT(*) FROM instances WHERE status = 7" 133 && ok "weighted: all 80 ran" || bad "weighted run"
+pops=$(sql "SELECT q.name FROM instances i JOIN queues q ON q.id = i.queue_id WHERE i.id >= $first ORDER BY i.started, i.id" | head -40)
+share=$(echo "$pops" | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
 [ "$share" = "q1:30 q2:10 " ] && ok "weighted 3:1: the first 40 pops were 30 from q1, 10 from q2" || bad "share: $share"
+first8=$(echo "$pops" | head -8 | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
+[ "$first8" = "q1:6 q2:2 " ] && ok "interleaved from the start, though q2 was idle before: 6 and 2 of the first 8" \
+  || bad "first 8 pops: $first8"
 kill -INT "$ex"; wait "$ex" 2>/dev/null
+
+# --- a removed queue leaves its groups ---
+expect_ok "queue rm q3" norc queue rm q3
+run norc queue group list
+[ "$(awk 'NR > 1 && $1 == "G" { printf "%s ", $3 }' "$OUT")" = "q1 q2 " ] \
+  && ok "group G lists q1 and q2 only once q3 is removed" || bad "after rm: $(cat "$OUT")"
 
 # --- an executor on an empty group says how to fill it ---
 expect_ok "an empty group" norc queue group add E
