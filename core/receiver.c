@@ -26,6 +26,7 @@
 #define TOUCH_EVERY_MS 5000
 #define BACKOFF_MAX_MS 30000
 #define EMPTY_FLOOR_MS 1000 /* at most one empty pop a second */
+#define ACK_WAIT_MS 500     /* after handing over an item, wait this long for its ack */
 
 /* An optional op of ABI 1.4, or NULL when the plugin's ops are older. */
 #define OPT_OP(o, field)                                                                       \
@@ -39,6 +40,7 @@ struct child {
 	int res;
 	int want, held;
 	int64_t retry_at, touched; /* monotonic ms */
+	int64_t delivered;         /* monotonic ms of the last item handed to the executor */
 	int backoff_ms;
 };
 
@@ -130,6 +132,7 @@ static void pop_one(struct child *c)
 		say(c, 'I', t);
 		c->want--;
 		c->held++;
+		c->delivered = now_ms();
 	}
 	if (rc == NORC_OK || rc == NORC_EAGAIN) {
 		c->backoff_ms = 0;
@@ -168,8 +171,13 @@ static void __attribute__((noreturn)) child_main(struct norc_queue_handle *q, in
 	for (;;) {
 		int64_t now = now_ms();
 		int timeout = -1;
+		/* an item just handed over is acked within milliseconds: wait for that (up to
+		 * ACK_WAIT_MS) before the next long poll, which would hold the ack until it ends */
+		int64_t next_pop = c.retry_at;
+		if (c.held > 0 && c.delivered + ACK_WAIT_MS > next_pop)
+			next_pop = c.delivered + ACK_WAIT_MS;
 		if (c.want > 0)
-			timeout = now < c.retry_at ? (int)(c.retry_at - now) : 0;
+			timeout = now < next_pop ? (int)(next_pop - now) : 0;
 		if (c.held > 0 && touch) {
 			int t = (int)(c.touched + TOUCH_EVERY_MS - now);
 			if (t < 0)
@@ -190,7 +198,8 @@ static void __attribute__((noreturn)) child_main(struct norc_queue_handle *q, in
 			}
 			c.touched = now;
 		}
-		if (c.want > 0 && now >= c.retry_at)
+		if (c.want > 0 && now >= c.retry_at &&
+		    (c.held == 0 || now >= c.delivered + ACK_WAIT_MS))
 			pop_one(&c);
 		fflush(NULL); /* what the plugin logged */
 	}

@@ -19,7 +19,7 @@
 
 /* ---- bodies and names ---- */
 
-#define NORC_SQSMSG_BODY_MAX 32 /* `{"instance_id":N}` with any int64 N, and the NUL */
+#define NORC_SQSMSG_BODY_MAX 40 /* `{"instance_id":N}` with any int64 N, and the NUL */
 
 /* The message body for instance id (>= 1) into buf: `{"instance_id":42}`. NORC_OK, or
  * NORC_EINVAL when id < 1 or buf is too small. */

@@ -22,7 +22,7 @@ expect_out "S3 is loaded from a .so" "^backup +S3 +1\.0 +$ABI +/.*/s3\.so$"
 expect_out "LocalBackup is loaded from a .so" "^backup +LocalBackup +1\.0 +$ABI +/.*/localbackup\.so$"
 expect_out "Job is loaded from a .so" "^task +Job +1\.0 +$ABI +/.*/job\.so$"
 expect_ok "norc plugins --json" norc plugins list --json
-expect_json "json lists the built-ins" "sorted(p['name'] for p in j)==['CommandTask','DBQueue','Job','LocalBackup','S3'] and all(p['path'].endswith('.so') for p in j)"
+expect_json "json lists the built-ins" "sorted(p['name'] for p in j)==['CommandTask','DBQueue','Job','LocalBackup','S3','SQSQueue'] and all(p['path'].endswith('.so') for p in j)"
 builtin=$(dirname "$(grep -Eo '/.*/command\.so' "$OUT" | head -1)")
 
 for so in "$builtin"/*.so; do
