@@ -12,6 +12,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A task's type and name, for log paths and labels: a burst fires the same tasks again and
+ * again, so they are kept per process (a task's id never gets another type or name: removal
+ * renames, but a removed task does not fire). */
+struct task_names {
+	int64_t id;
+	char type[65], name[161];
+};
+
+static int task_names(struct norc_db *db, int64_t task_id, const struct task_names **out)
+{
+	static struct task_names cache[128];
+	struct task_names *c = &cache[(uint64_t)task_id % 128];
+	if (c->id != task_id) {
+		struct norc_stmt *st;
+		int rc = norc_db_query_row(db, "SELECT type, name FROM tasks WHERE id = ?", task_id,
+					   &st);
+		if (rc != NORC_OK)
+			return rc;
+		snprintf(c->type, sizeof(c->type), "%s", norc_stmt_column_text(st, 0));
+		snprintf(c->name, sizeof(c->name), "%s", norc_stmt_column_text(st, 1));
+		norc_stmt_finalize(st);
+		c->id = task_id;
+	}
+	*out = c;
+	return NORC_OK;
+}
+
 int norc_instance_insert(struct norc_db *db, struct norc_new_instance *n, int64_t *id)
 {
 	struct norc_arg a[] = {
@@ -35,20 +62,17 @@ int norc_instance_insert(struct norc_db *db, struct norc_new_instance *n, int64_
 		return rc;
 	*id = norc_db_last_insert_id(db);
 	/* tasks/<Type>/<name>/<name>-<id>, the original's layout */
-	struct norc_stmt *st = NULL;
 	char *path = NULL;
+	const struct task_names *tn = NULL;
 	if (!n->log_prefix || n->label)
-		rc = norc_db_query_row(db, "SELECT type, name FROM tasks WHERE id = ?", n->task_id,
-				       &st);
-	if (rc == NORC_OK && st) {
+		rc = task_names(db, n->task_id, &tn);
+	if (rc == NORC_OK && tn) {
 		if (!n->log_prefix)
-			path = norc_xasprintf("tasks/%s/%s/%s-%" PRId64, norc_stmt_column_text(st, 0),
-					      norc_stmt_column_text(st, 1),
-					      norc_stmt_column_text(st, 1), *id);
+			path = norc_xasprintf("tasks/%s/%s/%s-%" PRId64, tn->type, tn->name, tn->name,
+					      *id);
 		if (n->label)
 			snprintf(n->label, n->labellen, "<Instance #%" PRId64 " of %s %s>", *id,
-				 norc_stmt_column_text(st, 0), norc_stmt_column_text(st, 1));
-		norc_stmt_finalize(st);
+				 tn->type, tn->name);
 	}
 	if (rc == NORC_OK && !path)
 		path = norc_xasprintf("%s%" PRId64, n->log_prefix, *id);

@@ -389,6 +389,7 @@ struct fire {
 	int64_t inst;
 	int remaining;
 	bool finished, lost_race; /* lost_race: edited, removed, paused or taken over */
+	bool release; /* finished: its claim goes back after the batch (fire_batch) */
 	char skips[300], why[255], label[400];
 };
 
@@ -484,7 +485,7 @@ static void fire_done(struct scheduler *s, struct fire *f)
 			  f->outcome == NORC_FIRE_HELD ? "held" : "skipped", f->why);
 	}
 	if (f->finished) {
-		release_one(s, x->id);
+		f->release = true; /* with the others of the batch, in one statement */
 		NORC_INFO("<Schedule #%" PRId64 "> finished.", x->id);
 		return;
 	}
@@ -559,8 +560,24 @@ static int fire_due(struct scheduler *s)
 		norc_model_exec(s->db, sql, a, 1, NULL);
 		free(sql);
 	}
-	for (int i = 0; i < n; i++)
+	size_t len = 160 + (size_t)n * 24, off, nrel = 0;
+	char *rel = norc_xmalloc(len);
+	off = (size_t)snprintf(rel, len, "UPDATE schedules SET lease_owner = NULL, lease_until = "
+			       "NULL WHERE lease_owner = ? AND id IN (0");
+	for (int i = 0; i < n; i++) {
 		fire_done(s, &batch[i]);
+		if (batch[i].release) {
+			off += (size_t)snprintf(rel + off, len - off, ",%" PRId64, batch[i].x.id);
+			nrel++;
+		}
+	}
+	if (nrel) { /* finished schedules go back; should this fail, they stay claimed here with
+		     * no next fire, and this scheduler still reloads them when they are changed */
+		snprintf(rel + off, len - off, ")");
+		struct norc_arg a[] = {NORC_AI(s->id)};
+		norc_model_exec(s->db, rel, a, 1, NULL);
+	}
+	free(rel);
 	return n;
 }
 
