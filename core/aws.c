@@ -773,3 +773,13 @@ int norc_aws_request(CURL *curl, const struct norc_aws_client *client,
 	free(url);
 	return rc;
 }
+
+int norc_aws_global_init(const char *who, char *err, size_t errlen)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
+		return NORC_OK;
+	snprintf(err, errlen, "%s: libcurl failed to initialise", who);
+	return NORC_ERR;
+}
+
+void norc_aws_global_cleanup(void) { curl_global_cleanup(); }

@@ -148,4 +148,9 @@ void norc_aws_describe(const struct norc_aws_response *resp, char *buf, size_t l
 /* The backoff before try number n+1 (n >= 1), in milliseconds: 500 * 2^(n-1), at most 20000. */
 long norc_aws_backoff_ms(int n);
 
+/* A plugin's init and fini: libcurl's global state (reference-counted by libcurl, so every
+ * plugin using norc_aws calls them). NORC_ERR with "WHO: libcurl failed to initialise". */
+int norc_aws_global_init(const char *who, char *err, size_t errlen);
+void norc_aws_global_cleanup(void);
+
 #endif

@@ -62,17 +62,13 @@ static int s3_init(struct norc_host *h, const struct norc_host_api *a, void **st
 	api = a;
 	host = h;
 	*state = NULL;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(err, errlen, "S3: libcurl failed to initialise");
-		return NORC_ERR;
-	}
-	return NORC_OK;
+	return norc_aws_global_init("S3", err, errlen);
 }
 
 static void s3_fini(void *state)
 {
 	(void)state;
-	curl_global_cleanup();
+	norc_aws_global_cleanup();
 }
 
 /* ---- messages ---- */

@@ -91,17 +91,13 @@ static int sqs_init(struct norc_host *h, const struct norc_host_api *a, void **s
 	api = a;
 	host = h;
 	*state = NULL;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(err, errlen, "SQSQueue: libcurl failed to initialise");
-		return NORC_ERR;
-	}
-	return NORC_OK;
+	return norc_aws_global_init("SQSQueue", err, errlen);
 }
 
 static void sqs_fini(void *state)
 {
 	(void)state;
-	curl_global_cleanup();
+	norc_aws_global_cleanup();
 }
 
 /* ---- parameters ---- */
