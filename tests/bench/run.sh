@@ -54,6 +54,8 @@ both() { # both SCRIPT ARGS...: the script on SQLite, then on MariaDB when there
   one -u NORC_BENCH_MARIADB_ENV NORC_BENCH_DIR=/dev/shm "$here/dispatch.sh" "$D"
   if [ -n "$M" ]; then one NORC_BENCH_MARIADB_ENV="$M" NORC_BENCH_DIR=/dev/shm "$here/dispatch.sh" "$D"; fi
   one -u NORC_BENCH_MARIADB_ENV NORC_BENCH_DIR=/dev/shm NORC_BENCH_INCHILD=1 "$here/dispatch.sh" "$D"
+  one -u NORC_BENCH_MARIADB_ENV NORC_BENCH_DIR=/dev/shm NORC_BENCH_BACKUP=local "$here/dispatch.sh" "$D"
+  one -u NORC_BENCH_MARIADB_ENV NORC_BENCH_DIR=/dev/shm NORC_BENCH_BACKUP=s3 "$here/dispatch.sh" "$D"
   if [ -n "$M" ]; then one NORC_BENCH_MARIADB_ENV="$M" NORC_BENCH_DIR=/dev/shm NORC_BENCH_INCHILD=1 "$here/dispatch.sh" "$D"; fi
   section "Fire lag: process start against the nominal time"
   for n in "${LAG[@]}"; do both firelag.sh "$n" "$SECS"; done

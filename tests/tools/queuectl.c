@@ -20,9 +20,10 @@
  * lines go to stderr as "queuectl: log LEVEL: message". Exit status: 0 all done, 1 a command
  * failed, 2 usage or load error.
  */
+#include "stubhost.h"
+
 #include <norc/queue.h>
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -31,104 +32,12 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_SETTINGS 32
-
-struct norc_params {
-	size_t n;
-	const char *key[MAX_SETTINGS];
-	const char *val[MAX_SETTINGS];
-};
-
-static void ctl_log(struct norc_host *host, enum norc_level level, const char *fmt, ...)
-{
-	(void)host;
-	const char *name = level <= NORC_LOG_ERROR ? "ERROR"
-			   : level == NORC_LOG_WARN ? "WARN"
-			   : level == NORC_LOG_INFO ? "INFO"
-						    : "DEBUG";
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "queuectl: log %s: ", name);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-static void *ctl_alloc(size_t size)
-{
-	void *p = calloc(1, size ? size : 1);
-	if (!p)
-		abort();
-	return p;
-}
-
-static char *ctl_strdup(const char *s)
-{
-	char *p = strdup(s);
-	if (!p)
-		abort();
-	return p;
-}
-
-static const char *ctl_strerror(int rc)
-{
-	static const char *const names[] = {
-		"OK",	   "ERR",     "EINVAL", "ENOMEM",   "EAGAIN",	"ETIMEDOUT",
-		"EUNSUPP", "EIO",     "ECONFIG", "EDB",	    "ENOTFOUND", "EEXIST",
-		"EBUSY",   "EVERSION", "EPLUGIN", "ECONN"};
-	return rc <= 0 && -rc < (int)(sizeof(names) / sizeof(names[0])) ? names[-rc] : "unknown";
-}
-
-static int64_t ctl_now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
-
-static const char *ctl_param_get(const struct norc_params *p, const char *key)
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (strcmp(p->key[i], key) == 0)
-			return p->val[i];
-	return NULL;
-}
-
-static size_t ctl_param_count(const struct norc_params *p) { return p->n; }
-
-static const char *ctl_param_key(const struct norc_params *p, size_t i)
-{
-	return i < p->n ? p->key[i] : NULL;
-}
-
-static struct norc_db *ctl_db(struct norc_host *host)
-{
-	(void)host;
-	return NULL;
-}
-
-static const struct norc_host_api ctl_api = {
-	.struct_size = sizeof(struct norc_host_api),
-	.abi_major = NORC_ABI_MAJOR,
-	.abi_minor = NORC_ABI_MINOR,
-	.log = ctl_log,
-	.alloc = ctl_alloc,
-	.strdup = ctl_strdup,
-	.free = free,
-	.strerror = ctl_strerror,
-	.now_us = ctl_now_us,
-	.param_get = ctl_param_get,
-	.param_count = ctl_param_count,
-	.param_key = ctl_param_key,
-	.db = ctl_db,
-};
 
 struct ctl {
 	const struct norc_plugin *plugin;
@@ -231,7 +140,7 @@ static int run_one(struct ctl *c, int argc, char **argv, int *used, char *line, 
 		if (rc == NORC_OK)
 			snprintf(line, len, "%s %" PRId64, cmd, a);
 		else if (rc == NORC_EAGAIN || (!pop && rc == NORC_EUNSUPP))
-			snprintf(line, len, "%s %s", cmd, ctl_strerror(rc)), rc = NORC_OK;
+			snprintf(line, len, "%s %s", cmd, norc_stub_rcname(rc)), rc = NORC_OK;
 	} else if (strcmp(cmd, "count") == 0 || strcmp(cmd, "clear") == 0) {
 		bool count = cmd[1] == 'o';
 		if ((rc = ensure_open(c, err, errlen)) == NORC_OK) {
@@ -270,19 +179,8 @@ int main(int argc, char **argv)
 			if (!parse_i64(argv[++i], &c.ref.id))
 				return usage();
 		} else if (strcmp(argv[i], "-o") == 0) {
-			char *eq = strchr(argv[++i], '=');
-			if (!eq)
+			if (!norc_stub_param(&set, argv[++i]))
 				return usage();
-			*eq = '\0';
-			size_t k = 0; /* a later -o KEY=... replaces an earlier one */
-			while (k < set.n && strcmp(set.key[k], argv[i]) != 0)
-				k++;
-			if (k == MAX_SETTINGS)
-				return usage();
-			set.key[k] = argv[i];
-			set.val[k] = eq + 1;
-			if (k == set.n)
-				set.n++;
 		} else {
 			return usage();
 		}
@@ -290,25 +188,17 @@ int main(int argc, char **argv)
 	if (i >= argc)
 		return usage();
 
-	void *dl = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-	if (!dl) {
-		fprintf(stderr, "queuectl: cannot load %s: %s\n", argv[1], dlerror());
+	norc_stub_init("queuectl");
+	if (!(c.plugin = norc_stub_load(argv[1], NORC_KIND_QUEUE)))
 		return 2;
-	}
-	c.plugin = dlsym(dl, "norc_plugin");
-	if (!c.plugin || c.plugin->magic != NORC_PLUGIN_MAGIC ||
-	    c.plugin->kind != NORC_KIND_QUEUE || !c.plugin->ops) {
-		fprintf(stderr, "queuectl: %s is not a Norc queue plugin\n", argv[1]);
-		return 2;
-	}
 	c.ops = c.plugin->ops;
 	c.has_14 = c.ops->struct_size >= offsetof(struct norc_queue_ops, touch) +
 					     sizeof(c.ops->touch);
 	char err[1024] = "", line[256];
-	int rc = c.plugin->init ? c.plugin->init(NULL, &ctl_api, &c.state, err, sizeof(err))
+	int rc = c.plugin->init ? c.plugin->init(NULL, &norc_stub_api, &c.state, err, sizeof(err))
 				: NORC_OK;
 	if (rc != NORC_OK) {
-		printf("error: init: %s: %s\n", ctl_strerror(rc), err);
+		printf("error: init: %s: %s\n", norc_stub_rcname(rc), err);
 		return 1;
 	}
 	int status = 0;
@@ -325,7 +215,7 @@ int main(int argc, char **argv)
 		if (timing)
 			snprintf(took, sizeof(took), " [%" PRId64 " ms]", mono_ms() - t0);
 		if (rc != NORC_OK) {
-			printf("error: %s: %s: %s%s\n", argv[i], ctl_strerror(rc), err, took);
+			printf("error: %s: %s: %s%s\n", argv[i], norc_stub_rcname(rc), err, took);
 			status = 1;
 			break;
 		}
