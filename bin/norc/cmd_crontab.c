@@ -543,7 +543,7 @@ int norc_cmd_import_crontab(struct norc_cli *cli, int argc, char **argv)
 			     : norc_cli_fail("import-crontab: this host's zone '%s' is not known "
 					     "(%s); pass --tz ZONE", deftz, err);
 	norc_tz_free(tz);
-	char *text;
+	char *text = NULL;
 	int rc = read_all(path, &text);
 	if (rc != NORC_EXIT_OK)
 		return rc;
