@@ -87,3 +87,21 @@ bool norc_queue_serves(const struct norc_queue_handle *q, int64_t queue_id)
 			return true;
 	return false;
 }
+
+void norc_queue_add_items(struct norc_db *db, json_t *rows)
+{
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		struct norc_queue_handle *q;
+		char err[256];
+		int64_t items = -1;
+		if (norc_queue_open(db, json_integer_value(json_object_get(row, "id")), &q, err,
+				    sizeof(err)) == NORC_OK) {
+			if (q->ops->count(q->h, &items, err, sizeof(err)) != NORC_OK)
+				items = -1;
+			norc_queue_close(q);
+		}
+		json_object_set_new(row, "items", items >= 0 ? json_integer(items) : json_null());
+	}
+}

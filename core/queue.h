@@ -7,6 +7,8 @@
 #include "db.h"
 #include "plugin.h"
 
+#include <jansson.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -30,5 +32,9 @@ bool norc_queue_is_remote(const struct norc_queue_handle *q);
 /* true when work pushed onto queue_id is popped through q (q itself, or one of its group's
  * queues). */
 bool norc_queue_serves(const struct norc_queue_handle *q, int64_t queue_id);
+/* For each object of rows (report rows with an "id"), set "items" to what the queue's plugin
+ * counts, or null when it cannot say (a queue group, a server that does not answer). One
+ * plugin call per row: a remote queue costs a request each. */
+void norc_queue_add_items(struct norc_db *db, json_t *rows);
 
 #endif

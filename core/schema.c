@@ -153,6 +153,8 @@ static const char *const v1[] = {
 	"CREATE INDEX IF NOT EXISTS instances_executor ON instances (executor_id, ended, status)",
 	"CREATE INDEX IF NOT EXISTS instances_task ON instances (task_id, ended)",
 	"CREATE INDEX IF NOT EXISTS instances_ended ON instances (ended)",
+	/* the failed list (status >= FAILURE, not yet handled) and status filters */
+	"CREATE INDEX IF NOT EXISTS instances_status ON instances (status, ended)",
 	"CREATE INDEX IF NOT EXISTS instances_job ON instances (job_instance_id, job_node_id)",
 	"CREATE INDEX IF NOT EXISTS instances_deadline ON instances (deadline)",
 	"CREATE INDEX IF NOT EXISTS instances_retry ON instances (retry_at)",

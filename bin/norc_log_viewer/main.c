@@ -17,7 +17,7 @@
 #include "mem.h"
 #include "plugin.h"
 #include "status.h"
-#include "upload.h"
+#include "logread.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,19 +33,6 @@
 
 #define PROG "norc_log_viewer"
 
-enum kind { K_INSTANCE, K_NODE, K_EXECUTOR, K_SCHEDULER };
-static const char *const kinds[] = {"instance", "node", "executor", "scheduler"};
-
-/* What the log belongs to. */
-struct target {
-	enum kind kind;
-	int64_t id;
-	char *path; /* relative to log_dir */
-	char *host; /* where it ran ("" when unknown) */
-	bool ended;
-	int status;
-};
-
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: " PROG " KIND ID|#ID [-r] [-f] [-C FILE]\n\n"
@@ -55,73 +42,6 @@ static void usage(FILE *out)
 		     "  -r, --remote       read the backup store even when the file is here\n"
 		     "  -f, --follow       follow a log still being written until its owner ends\n"
 		     "  -C, --config FILE  config file\n");
-}
-
-static int parse_kind(const char *s, enum kind *k)
-{
-	size_t n = strlen(s);
-	int found = -1;
-	for (int i = 0; n && i < 4; i++)
-		if (strncasecmp(s, kinds[i], n) == 0)
-			found = found < 0 ? i : -2;
-	if (found < 0)
-		return -1;
-	*k = (enum kind)found;
-	return 0;
-}
-
-/* Look the object up; 1 (message printed) when there is none. */
-static int find_target(struct norc_db *db, struct target *t)
-{
-	struct norc_stmt *st;
-	int rc;
-	if (t->kind == K_INSTANCE || t->kind == K_NODE) {
-		rc = norc_db_query_row(db,
-				       "SELECT COALESCE(i.log_path, ''), i.ended, i.status, "
-				       "i.job_instance_id, COALESCE(d.host, '') FROM instances i LEFT "
-				       "JOIN daemons d ON d.id = i.executor_id WHERE i.id = ?", t->id, &st);
-		if (rc == NORC_ENOTFOUND) {
-			fprintf(stderr, PROG ": error: no instance #%" PRId64 " (`norc instance list` "
-				"shows them)\n", t->id);
-			return 1;
-		}
-		if (rc != NORC_OK)
-			goto dberr;
-		t->path = norc_xstrdup(norc_stmt_column_text(st, 0));
-		t->ended = !norc_stmt_column_is_null(st, 1);
-		t->status = (int)norc_stmt_column_int64(st, 2);
-		bool node = !norc_stmt_column_is_null(st, 3);
-		t->host = norc_xstrdup(norc_stmt_column_text(st, 4));
-		norc_stmt_finalize(st);
-		if (t->kind == K_NODE && !node) {
-			fprintf(stderr, PROG ": error: instance #%" PRId64 " is not a node of a job; "
-				"use: " PROG " instance %" PRId64 "\n", t->id, t->id);
-			return 1;
-		}
-		return 0;
-	}
-	const char *kind = t->kind == K_EXECUTOR ? "executor" : "scheduler";
-	rc = norc_db_query_row(db, t->kind == K_EXECUTOR
-				       ? "SELECT host, ended, status FROM daemons WHERE id = ? AND "
-					 "kind = 'executor'"
-				       : "SELECT host, ended, status FROM daemons WHERE id = ? AND "
-					 "kind = 'scheduler'", t->id, &st);
-	if (rc == NORC_ENOTFOUND) {
-		fprintf(stderr, PROG ": error: no %s #%" PRId64 " (`norc_reporter -%c -t all` shows "
-			"them)\n", kind, t->id, t->kind == K_EXECUTOR ? 'e' : 's');
-		return 1;
-	}
-	if (rc != NORC_OK)
-		goto dberr;
-	t->host = norc_xstrdup(norc_stmt_column_text(st, 0));
-	t->ended = !norc_stmt_column_is_null(st, 1);
-	t->status = (int)norc_stmt_column_int64(st, 2);
-	norc_stmt_finalize(st);
-	t->path = norc_xasprintf("%ss/%s-%" PRId64, kind, kind, t->id);
-	return 0;
-dberr:
-	fprintf(stderr, PROG ": error: database: %s\n", norc_db_errmsg(db));
-	return 1;
 }
 
 /* Copy what can be read now from fd to stdout. false on a write error. */
@@ -135,21 +55,9 @@ static bool pump(int fd)
 	return fflush(stdout) == 0;
 }
 
-/* 1 ended, 0 not yet, -1 the database did not answer. */
-static int owner_ended(struct norc_db *db, const struct target *t)
-{
-	int64_t v = 0;
-	int rc = norc_db_query_int64(db, t->kind == K_INSTANCE || t->kind == K_NODE
-					 ? "SELECT COUNT(*) FROM instances WHERE id = ? AND ended IS "
-					   "NOT NULL"
-					 : "SELECT COUNT(*) FROM daemons WHERE id = ? AND ended IS "
-					   "NOT NULL", &v, 1, t->id);
-	return rc != NORC_OK ? -1 : v > 0;
-}
-
 /* Print fd, then what is appended to it, until the owner ends. Wakes on inotify; the
  * database is asked at most once a second. */
-static int follow(struct norc_db *db, const struct target *t, int fd, const char *abs)
+static int follow(struct norc_db *db, const struct norc_logread *t, int fd, const char *abs)
 {
 	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (ifd >= 0 && inotify_add_watch(ifd, abs, IN_MODIFY | IN_CLOSE_WRITE) < 0) {
@@ -170,7 +78,7 @@ static int follow(struct norc_db *db, const struct target *t, int fd, const char
 			break;
 		int64_t mono = norc_clock_mono_us();
 		if (mono >= next_check) {
-			int e = owner_ended(db, t);
+			int e = norc_logread_ended(db, t);
 			db_failures = e < 0 ? db_failures + 1 : 0;
 			if (db_failures == 30) {
 				fprintf(stderr, PROG ": error: stopped following: the database has "
@@ -200,38 +108,7 @@ static int follow(struct norc_db *db, const struct target *t, int fd, const char
 	return rc;
 }
 
-/* The log is not in the backup: say why, from its upload state. */
-static void explain_missing(struct norc_db *db, const struct target *t, const char *store)
-{
-	struct norc_upload_info ui;
-	bool inst = t->kind == K_INSTANCE || t->kind == K_NODE;
-	if (norc_upload_info(db, inst ? t->id : 0, inst ? 0 : t->id, &ui) != NORC_OK)
-		ui.state = -1;
-	const char *host = t->host[0] ? t->host : "the host that ran it";
-	if (ui.state == NORC_UPLOAD_OPEN)
-		fprintf(stderr, PROG ": error: %s #%" PRId64 ": its log is still being written on "
-			"%s (uploaded to %s when it ends); run " PROG " there\n", kinds[t->kind],
-			t->id, ui.host, store);
-	else if (ui.state == NORC_UPLOAD_DUE)
-		fprintf(stderr, PROG ": error: %s #%" PRId64 ": its log waits on %s for its upload "
-			"to %s (%d attempt(s)%s%s); run " PROG " there, or again later\n",
-			kinds[t->kind], t->id, ui.host, store, ui.attempts,
-			ui.last_error ? ", last error: " : "", ui.last_error ? ui.last_error : "");
-	else if (ui.state == NORC_UPLOAD_GONE)
-		fprintf(stderr, PROG ": error: %s #%" PRId64 ": its log was deleted from %s before "
-			"it could be uploaded (%s)\n", kinds[t->kind], t->id, ui.host,
-			ui.last_error ? ui.last_error : "");
-	else if (ui.state < 0 && inst && t->status == NORC_ST_CREATED)
-		fprintf(stderr, PROG ": error: instance #%" PRId64 " has not started yet (status "
-			"CREATED): it has no log\n", t->id);
-	else
-		fprintf(stderr, PROG ": error: %s #%" PRId64 ": its log %s is neither in this "
-			"host's log_dir nor in %s; look on %s\n", kinds[t->kind], t->id, t->path,
-			store, host);
-	norc_upload_info_free(&ui);
-}
-
-static int show(struct norc_config *cfg, struct norc_db *db, const struct target *t, bool remote,
+static int show(struct norc_config *cfg, struct norc_db *db, const struct norc_logread *t, bool remote,
 		bool follow_it)
 {
 	char *abs = norc_xasprintf("%s/%s", cfg->log_dir, t->path);
@@ -249,7 +126,7 @@ static int show(struct norc_config *cfg, struct norc_db *db, const struct target
 		return 1;
 	}
 	free(abs);
-	bool inst = t->kind == K_INSTANCE || t->kind == K_NODE;
+	bool inst = t->kind == NORC_LOG_INSTANCE || t->kind == NORC_LOG_NODE;
 	if (follow_it && inst && t->status == NORC_ST_CREATED) {
 		fprintf(stderr, PROG ": error: instance #%" PRId64 " has not started yet (status "
 			"CREATED): no log to follow yet; try again once it runs\n", t->id);
@@ -257,7 +134,7 @@ static int show(struct norc_config *cfg, struct norc_db *db, const struct target
 	}
 	if (follow_it && !t->ended) {
 		fprintf(stderr, PROG ": error: %s #%" PRId64 " is still running on %s and its log "
-			"is there; run " PROG " -f on that host\n", kinds[t->kind], t->id,
+			"is there; run " PROG " -f on that host\n", norc_logread_kind_name(t->kind), t->id,
 			t->host[0] ? t->host : "another host");
 		return 1;
 	}
@@ -268,18 +145,18 @@ static int show(struct norc_config *cfg, struct norc_db *db, const struct target
 		return 1;
 	}
 	if (!b) {
-		fprintf(stderr, PROG ": error: %s #%" PRId64 ": its log %s is not in this host's "
-			"log_dir (%s)%s%s, and no backup is configured (config group `backup`)\n",
-			kinds[t->kind], t->id, t->path, cfg->log_dir,
-			remote ? "" : t->host[0] ? "; it ran on " : "",
-			remote ? "" : t->host);
+		norc_logread_explain(db, t, NULL, cfg->log_dir, PROG, err, sizeof(err));
+		fprintf(stderr, PROG ": error: %s\n", err);
 		return 1;
 	}
 	fprintf(stderr, "Retrieving the log from %s...\n", norc_backup_name(b));
 	fflush(stdout);
 	rc = norc_backup_fetch(b, t->path, STDOUT_FILENO, err, sizeof(err));
-	if (rc == NORC_ENOTFOUND)
-		explain_missing(db, t, norc_backup_name(b));
+	if (rc == NORC_ENOTFOUND) {
+		norc_logread_explain(db, t, norc_backup_name(b), cfg->log_dir, PROG, err,
+				     sizeof(err));
+		fprintf(stderr, PROG ": error: %s\n", err);
+	}
 	else if (rc != NORC_OK)
 		fprintf(stderr, PROG ": error: could not retrieve the log: %s\n", err);
 	norc_backup_close(b);
@@ -314,8 +191,8 @@ int main(int argc, char **argv)
 			"(see --help)\n");
 		return 2;
 	}
-	struct target t = {0};
-	if (parse_kind(argv[optind], &t.kind) != 0) {
+	enum norc_logread_kind kind;
+	if (norc_logread_parse_kind(argv[optind], &kind) != 0) {
 		fprintf(stderr, PROG ": error: unknown kind '%s'; use instance, node, executor or "
 			"scheduler\n", argv[optind]);
 		return 2;
@@ -329,7 +206,6 @@ int main(int argc, char **argv)
 			ids);
 		return 2;
 	}
-	t.id = id;
 	if (remote && follow_it) {
 		fprintf(stderr, PROG ": error: -f follows the local file; it cannot be combined "
 			"with -r\n");
@@ -339,11 +215,16 @@ int main(int argc, char **argv)
 	struct norc_db *db;
 	if (norc_daemon_open(PROG, config, &cfg, &db) != NORC_OK)
 		return 1;
-	int rc = find_target(db, &t);
-	if (rc == 0)
+	struct norc_logread t;
+	char err[600];
+	int rc = norc_logread_find(db, kind, id, &t, err, sizeof(err));
+	if (rc == NORC_OK) {
 		rc = show(cfg, db, &t, remote, follow_it);
-	free(t.path);
-	free(t.host);
+		norc_logread_free(&t);
+	} else {
+		fprintf(stderr, PROG ": error: %s\n", err);
+		rc = 1;
+	}
 	norc_plugin_unload_all();
 	norc_db_close(db);
 	norc_config_free(cfg);

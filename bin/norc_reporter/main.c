@@ -19,6 +19,7 @@
 #include "status.h"
 #include "table.h"
 #include "daemon.h"
+#include "report.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -35,17 +36,6 @@ static void usage(FILE *out)
 		     "  -t, --timeframe   hide daemons that ended before then (default: all)\n"
 		     "  -n, --number N    at most N rows per table (default 20; 0 = all)\n"
 		     "      --json        one JSON object with a list per table\n");
-}
-
-static json_t *rows_of(struct norc_db *db, const char *sql, const struct norc_arg *a, size_t na,
-		       const struct norc_col *cols, size_t nc)
-{
-	json_t *rows = NULL;
-	if (norc_model_query(db, sql, a, na, cols, nc, &rows) != NORC_OK) {
-		fprintf(stderr, "norc_reporter: error: %s\n", norc_db_errmsg(db));
-		return json_array();
-	}
-	return rows;
 }
 
 static void section(const char *title, const char *const *cols, json_t *rows, json_t *all,
@@ -65,6 +55,25 @@ static void section(const char *title, const char *const *cols, json_t *rows, js
 		printf("None found.\n");
 	else
 		norc_table_print_rows(cols, rows, stdout, false);
+}
+
+/* One section; queue rows get their item count from the queue plugin. 1 on a failure. */
+static int report(struct norc_db *db, enum norc_report which, const struct norc_report_query *rq,
+		  const char *title, const char *const *show, json_t *all, bool json)
+{
+	json_t *res, *rows;
+	char err[300];
+	if (norc_report_run(db, which, rq, &res, err, sizeof(err)) != NORC_OK) {
+		fprintf(stderr, "norc_reporter: error: %s\n", err);
+		return 1;
+	}
+	rows = json_incref(json_object_get(res, "data"));
+	json_decref(res);
+	if (which == NORC_REPORT_QUEUES)
+		norc_queue_add_items(db, rows);
+	section(title, show, rows, all, json);
+	json_decref(rows);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -113,111 +122,46 @@ int main(int argc, char **argv)
 	}
 	if (!ex && !sc && !qu)
 		ex = true;
-	int64_t now = norc_clock_now_us(), cutoff = 0, secs;
-	if (strcmp(tf, "all") != 0) {
-		if (norc_clock_parse_duration(tf, &secs) != NORC_OK || secs == 0) {
-			fprintf(stderr, "norc_reporter: error: -t '%s': give 10m, 30m, 1h, 3h, 12h, "
-				"1d, 7d or all\n", tf);
-			return 2;
-		}
-		cutoff = now - secs * NORC_US_PER_SEC;
+	int64_t now = norc_clock_now_us();
+	struct norc_report_query rq = {.now = now, .page = 1, .per_page = n <= 0 ? INT32_MAX : n};
+	char err[300];
+	if (norc_report_parse_since(tf, &rq, err, sizeof(err)) != NORC_OK) {
+		fprintf(stderr, "norc_reporter: error: -t '%s': give 10m, 30m, 1h, 3h, 12h, 1d, 7d "
+			"or all\n", tf);
+		return 2;
 	}
-	int64_t limit = n <= 0 ? INT32_MAX : n;
 	norc_log_setup(stderr, NORC_LOG_PLAIN, NORC_LOG_WARN, false);
 	struct norc_config *cfg;
 	struct norc_db *db;
 	if (norc_daemon_open("norc_reporter", config, &cfg, &db) != NORC_OK)
 		return 1;
-	int64_t dead = now - cfg->heartbeat_timeout_s * NORC_US_PER_SEC;
+	rq.dead_before = now - cfg->heartbeat_timeout_s * NORC_US_PER_SEC;
 	json_t *all = json_object();
 	if (!json) {
 		char stamp[40];
 		norc_log_stamp(now, stamp, sizeof(stamp));
 		stamp[20] = ']';
 		stamp[21] = '\0'; /* [YYYY/MM/DD HH:MM:SS] */
-		if (cutoff)
+		if (rq.since)
 			printf("%s (UTC) from the last %s.\n", stamp, tf);
 		else
 			printf("%s (UTC)\n", stamp);
 	}
+	int rc = 0;
 	if (ex) {
-		static const struct norc_col cols[] = {
-			{"id", NORC_COL_INT},      {"queue", NORC_COL_TEXT},   {"queue_type", NORC_COL_TEXT},
-			{"host", NORC_COL_TEXT},   {"pid", NORC_COL_INT},      {"running", NORC_COL_INT},
-			{"succeeded", NORC_COL_INT}, {"failed", NORC_COL_INT}, {"started", NORC_COL_TIME},
-			{"ended", NORC_COL_TIME},  {"status", NORC_COL_STATUS}, {"heartbeat", NORC_COL_TIME},
-		};
-		struct norc_arg a[] = {NORC_AI(NORC_ST_RUNNING), NORC_AI(NORC_ST_SUCCESS),
-				       NORC_AI(NORC_ST_FAILURE), NORC_AI(cutoff),
-				       NORC_AI(NORC_ST_FAILURE), NORC_AI(cutoff),
-				       NORC_AI(cutoff), NORC_AI(NORC_ST_SUCCESS), NORC_AI(limit)};
-		json_t *rows = rows_of(db,
-			"SELECT d.id, q.name, q.type, d.host, d.pid,"
-			" (SELECT COUNT(*) FROM instances i WHERE i.executor_id = d.id AND i.ended IS NULL"
-			"  AND i.status = ?),"
-			" (SELECT COUNT(*) FROM instances i WHERE i.executor_id = d.id AND i.status >= ?"
-			"  AND i.status < ? AND i.ended >= ?),"
-			" (SELECT COUNT(*) FROM instances i WHERE i.executor_id = d.id AND i.status >= ?"
-			"  AND i.ended >= ?),"
-			" d.started, d.ended, d.status, d.heartbeat"
-			" FROM daemons d LEFT JOIN queues q ON q.id = d.queue_id"
-			" WHERE d.kind = 'executor' AND (d.ended IS NULL OR d.ended >= ?)"
-			" ORDER BY CASE WHEN d.status < ? THEN 0 ELSE 1 END, d.id DESC LIMIT ?",
-			a, sizeof(a) / sizeof(a[0]), cols, sizeof(cols) / sizeof(cols[0]));
 		static const char *const show[] = {"id", "queue", "queue_type", "host", "pid",
 						   "running", "succeeded", "failed", "started",
 						   "ended", "status", NULL};
-		section("Executors", show, rows, all, json);
-		json_decref(rows);
+		rc |= report(db, NORC_REPORT_EXECUTORS, &rq, "Executors", show, all, json);
 	}
 	if (sc) {
-		static const struct norc_col cols[] = {
-			{"id", NORC_COL_INT},      {"host", NORC_COL_TEXT},  {"pid", NORC_COL_INT},
-			{"claimed", NORC_COL_INT}, {"started", NORC_COL_TIME}, {"ended", NORC_COL_TIME},
-			{"status", NORC_COL_STATUS}, {"heartbeat", NORC_COL_TIME},
-		};
-		struct norc_arg a[] = {NORC_AI(cutoff), NORC_AI(NORC_ST_SUCCESS), NORC_AI(limit)};
-		json_t *rows = rows_of(db,
-			"SELECT d.id, d.host, d.pid,"
-			" (SELECT COUNT(*) FROM schedules s WHERE s.lease_owner = d.id),"
-			" d.started, d.ended, d.status, d.heartbeat FROM daemons d"
-			" WHERE d.kind = 'scheduler' AND (d.ended IS NULL OR d.ended >= ?)"
-			" ORDER BY CASE WHEN d.status < ? THEN 0 ELSE 1 END, d.id DESC LIMIT ?",
-			a, 3, cols, sizeof(cols) / sizeof(cols[0]));
 		static const char *const show[] = {"id", "host", "pid", "claimed", "started",
 						   "ended", "status", NULL};
-		section("Schedulers", show, rows, all, json);
-		json_decref(rows);
+		rc |= report(db, NORC_REPORT_SCHEDULERS, &rq, "Schedulers", show, all, json);
 	}
 	if (qu) {
-		static const struct norc_col cols[] = {
-			{"id", NORC_COL_INT}, {"name", NORC_COL_TEXT}, {"type", NORC_COL_TEXT},
-			{"executors", NORC_COL_INT},
-		};
-		struct norc_arg a[] = {NORC_AI(NORC_ST_SUCCESS), NORC_AI(dead), NORC_AI(limit)};
-		json_t *rows = rows_of(db,
-			"SELECT q.id, q.name, q.type,"
-			" (SELECT COUNT(*) FROM daemons d WHERE d.kind = 'executor' AND d.queue_id = q.id"
-			"  AND d.status < ? AND d.heartbeat >= ?)"
-			" FROM queues q WHERE q.deleted = 0 ORDER BY q.name LIMIT ?",
-			a, 3, cols, sizeof(cols) / sizeof(cols[0]));
-		size_t i;
-		json_t *row;
-		json_array_foreach(rows, i, row) {
-			struct norc_queue_handle *q;
-			char err[256];
-			int64_t items = -1;
-			if (norc_queue_open(db, json_integer_value(json_object_get(row, "id")), &q, err,
-					    sizeof(err)) == NORC_OK) {
-				if (q->ops->count(q->h, &items, err, sizeof(err)) != NORC_OK)
-					items = -1;
-				norc_queue_close(q);
-			}
-			json_object_set_new(row, "items", items >= 0 ? json_integer(items) : json_null());
-		}
 		static const char *const show[] = {"name", "type", "items", "executors", NULL};
-		section("Queues", show, rows, all, json);
-		json_decref(rows);
+		rc |= report(db, NORC_REPORT_QUEUES, &rq, "Queues", show, all, json);
 	}
 	if (json) {
 		json_dumpf(all, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -227,5 +171,5 @@ int main(int argc, char **argv)
 	norc_plugin_unload_all();
 	norc_db_close(db);
 	norc_config_free(cfg);
-	return 0;
+	return rc ? 1 : 0;
 }
