@@ -19,7 +19,7 @@
 #define NORC_DEFAULT_CONFIG "/usr/local/etc/norc/norc.conf"
 #endif
 
-enum opt_type { OPT_STR, OPT_PATH, OPT_INT, OPT_PATH_LIST, OPT_GROUP, OPT_PARAMS };
+enum opt_type { OPT_STR, OPT_PATH, OPT_INT, OPT_PATH_LIST, OPT_GROUP, OPT_PARAMS, OPT_RECORDS };
 
 struct opt {
 	const char *path;
@@ -31,6 +31,13 @@ struct opt {
 };
 
 #define F(field) offsetof(struct norc_config, field)
+/* store_records finds a list's count right after the list */
+_Static_assert(offsetof(struct norc_config, web.n_users) ==
+		       offsetof(struct norc_config, web.users) + sizeof(struct norc_params **),
+	       "web.n_users follows web.users");
+_Static_assert(offsetof(struct norc_config, web.n_tokens) ==
+		       offsetof(struct norc_config, web.tokens) + sizeof(struct norc_params **),
+	       "web.n_tokens follows web.tokens");
 static const struct opt opts[] = {
 	{"database", OPT_GROUP, 0, 0, 0, false, "database settings"},
 	{"database.backend", OPT_STR, F(db), 0, 0, false, "sqlite or mariadb"},
@@ -69,6 +76,20 @@ static const struct opt opts[] = {
 	 "delete local log copies this many days after their upload (0: keep them)"},
 	{"backup.settings", OPT_PARAMS, F(backup.settings), 0, 0, false,
 	 "the backup plugin's own settings"},
+	{"web", OPT_GROUP, 0, 0, 0, false, "norc_web: the web page and JSON API"},
+	{"web.listen", OPT_STR, F(web.listen), 0, 0, false, "ADDR:PORT to listen on"},
+	{"web.root", OPT_PATH, F(web.root), 0, 0, false, "folder of the page's static files"},
+	{"web.tls_cert", OPT_PATH, F(web.tls_cert), 0, 0, false, "TLS certificate (PEM)"},
+	{"web.tls_key", OPT_PATH, F(web.tls_key), 0, 0, false, "TLS private key (PEM)"},
+	{"web.anonymous", OPT_STR, F(web.anonymous), 0, 0, false, "\"none\" or \"viewer\""},
+	{"web.session_idle", OPT_INT, F(web.session_idle_s), 60, 30 * 86400, false,
+	 "seconds a session lives without a request"},
+	{"web.session_max", OPT_INT, F(web.session_max_s), 60, 90 * 86400, false,
+	 "seconds a session lives at most"},
+	{"web.users_file", OPT_PATH, F(web.users_file), 0, 0, false,
+	 "file of users (norc web user add)"},
+	{"web.users", OPT_RECORDS, F(web.users), 0, 0, false, "name role password_hash"},
+	{"web.tokens", OPT_RECORDS, F(web.tokens), 0, 0, false, "name role sha256"},
 };
 #undef F
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -105,6 +126,18 @@ void norc_config_free(struct norc_config *c)
 	free(c->plugin_dirs);
 	free(c->backup.plugin);
 	norc_params_free(c->backup.settings);
+	free(c->web.listen);
+	free(c->web.root);
+	free(c->web.tls_cert);
+	free(c->web.tls_key);
+	free(c->web.anonymous);
+	free(c->web.users_file);
+	for (size_t i = 0; i < c->web.n_users; i++)
+		norc_params_free(c->web.users[i]);
+	free(c->web.users);
+	for (size_t i = 0; i < c->web.n_tokens; i++)
+		norc_params_free(c->web.tokens[i]);
+	free(c->web.tokens);
 	free(c);
 }
 
@@ -159,6 +192,7 @@ static const char *type_name(enum opt_type t)
 	case OPT_PATH_LIST: return "a list of strings, like [\"/a\", \"/b\"]";
 	case OPT_GROUP: return "a group, like name: { ... };";
 	case OPT_PARAMS: return "a group of plain values, like settings: { bucket = \"b\"; };";
+	case OPT_RECORDS: return "a list of groups, like ( { name = \"a\"; } )";
 	}
 	return "?";
 }
@@ -170,6 +204,50 @@ static int bad(char *err, size_t errlen, const struct norc_config *c, config_set
 			    c->file, config_setting_source_line(s), path, what);
 }
 
+/* A list of groups whose keys are the words of o->help, every value a string; stored as an
+ * array of norc_params after the norc_params * array at o->off (count next to it). */
+static int store_records(struct norc_config *c, const struct opt *o, config_setting_t *s,
+			 const char *path, char *err, size_t errlen)
+{
+	char msg[256];
+	int t = config_setting_type(s);
+	if (t != CONFIG_TYPE_LIST)
+		return bad(err, errlen, c, s, path, "must be a list of groups: ( { ... }, { ... } )");
+	int n = config_setting_length(s);
+	struct norc_params ***list = (struct norc_params ***)((char *)c + o->off);
+	size_t *count = (size_t *)((char *)c + o->off + sizeof(struct norc_params **));
+	for (size_t i = 0; i < *count; i++)
+		norc_params_free((*list)[i]);
+	free(*list);
+	*list = norc_xcalloc((size_t)n + 1, sizeof(**list));
+	*count = 0;
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+			return bad(err, errlen, c, g, path, "every entry must be a group { ... }");
+		struct norc_params *p = norc_params_new();
+		(*list)[(*count)++] = p;
+		int m = config_setting_length(g);
+		for (int j = 0; j < m; j++) {
+			config_setting_t *e = config_setting_get_elem(g, (unsigned)j);
+			const char *k = config_setting_name(e);
+			size_t kl = strlen(k);
+			const char *w = strstr(o->help, k);
+			if (!w || (w != o->help && w[-1] != ' ') || (w[kl] && w[kl] != ' ')) {
+				snprintf(msg, sizeof(msg), "unknown key '%s' in an entry; the keys are: "
+					 "%s", k, o->help);
+				return bad(err, errlen, c, e, path, msg);
+			}
+			if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+				snprintf(msg, sizeof(msg), "%s must be a string", k);
+				return bad(err, errlen, c, e, path, msg);
+			}
+			norc_params_set(p, k, config_setting_get_string(e));
+		}
+	}
+	return NORC_OK;
+}
+
 static int store(struct norc_config *c, const struct opt *o, config_setting_t *s,
 		 const char *path, char *err, size_t errlen)
 {
@@ -179,7 +257,11 @@ static int store(struct norc_config *c, const struct opt *o, config_setting_t *s
 	case OPT_GROUP:
 		if (config_setting_type(s) != CONFIG_TYPE_GROUP)
 			break;
+		if (strcmp(o->path, "web") == 0)
+			c->web.enabled = true;
 		return NORC_OK;
+	case OPT_RECORDS:
+		return store_records(c, o, s, path, err, errlen);
 	case OPT_STR:
 	case OPT_PATH: {
 		if (config_setting_type(s) != CONFIG_TYPE_STRING)
@@ -303,6 +385,8 @@ static void set_defaults(struct norc_config *c)
 	c->kill_grace_s = 5;
 	c->finally_timeout_s = 30;
 	c->backup.timeout_s = 300;
+	c->web.session_idle_s = 3600;
+	c->web.session_max_s = 12 * 3600;
 }
 
 static int check(struct norc_config *c, char *err, size_t errlen)
@@ -334,6 +418,21 @@ static int check(struct norc_config *c, char *err, size_t errlen)
 				    "the plugin (S3 or LocalBackup)", c->file);
 	if (!c->backup.settings)
 		c->backup.settings = norc_params_new();
+	if (!c->web.listen)
+		c->web.listen = norc_xstrdup("127.0.0.1:8470");
+	if (!c->web.anonymous)
+		c->web.anonymous = norc_xstrdup("none");
+	if (strcmp(c->web.anonymous, "none") != 0 && strcmp(c->web.anonymous, "viewer") != 0)
+		return norc_err_set(err, errlen, NORC_ECONFIG,
+				    "config %s: web.anonymous is \"%s\"; use \"none\" (log in to "
+				    "see anything) or \"viewer\" (read-only without login)", c->file,
+				    c->web.anonymous);
+	if (!c->web.tls_cert != !c->web.tls_key)
+		return norc_err_set(err, errlen, NORC_ECONFIG,
+				    "config %s: set both web.tls_cert and web.tls_key for HTTPS, or "
+				    "neither", c->file);
+	if (!c->web.root)
+		c->web.root = norc_xstrdup(NORC_WEB_ROOT);
 	if (c->heartbeat_timeout_s <= c->heartbeat_s)
 		return norc_err_set(err, errlen, NORC_ECONFIG,
 				    "config %s: daemon.heartbeat_timeout (%d) must be larger than "
@@ -545,6 +644,25 @@ void norc_config_print(const struct norc_config *c, FILE *out, bool json)
 		free(key);
 	}
 	json_object_set_new(o, "backup", bk);
+	if (c->web.enabled) {
+		json_t *w = json_object();
+		json_object_set_new(w, "listen", str_or_null(c->web.listen));
+		json_object_set_new(w, "root", str_or_null(c->web.root));
+		json_object_set_new(w, "tls_cert", str_or_null(c->web.tls_cert));
+		json_object_set_new(w, "tls_key", str_or_null(c->web.tls_key));
+		json_object_set_new(w, "anonymous", str_or_null(c->web.anonymous));
+		json_object_set_new(w, "session_idle", json_integer(c->web.session_idle_s));
+		json_object_set_new(w, "session_max", json_integer(c->web.session_max_s));
+		json_object_set_new(w, "users_file", str_or_null(c->web.users_file));
+		json_t *u = json_array();
+		for (size_t i = 0; i < c->web.n_users; i++) {
+			const char *n = norc_params_get(c->web.users[i], "name");
+			json_array_append_new(u, json_string(n ? n : "?"));
+		}
+		json_object_set_new(w, "users", u); /* names only: no hashes */
+		json_object_set_new(w, "tokens", json_integer((json_int_t)c->web.n_tokens));
+		json_object_set_new(o, "web", w);
+	}
 	if (json) {
 		json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', out);

@@ -49,6 +49,23 @@ struct norc_config {
 		int keep_local_days; /* delete uploaded local copies this old (0: keep them) */
 		struct norc_params *settings; /* the plugin's own settings (backup.settings) */
 	} backup;
+	struct {
+		bool enabled;      /* the config has a `web` group: norc up starts norc_web */
+		char *listen;      /* "ADDR:PORT" ("[v6]:PORT"), default 127.0.0.1:8470 */
+		char *root;        /* the page's static files */
+		char *tls_cert;    /* PEM files; both set: HTTPS only */
+		char *tls_key;
+		char *anonymous;   /* "none" or "viewer" */
+		int session_idle_s;
+		int session_max_s;
+		char *users_file;  /* "name:role:hash" lines, written by `norc web user add` */
+		/* inline records: users {name, role, password_hash}, tokens {name, role, sha256};
+		 * each a norc_params, checked by webauth.h */
+		struct norc_params **users;
+		size_t n_users;
+		struct norc_params **tokens;
+		size_t n_tokens;
+	} web;
 };
 
 /* Which file would be read for an explicit -C value (may be NULL). Borrowed or static. */

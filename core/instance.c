@@ -5,6 +5,7 @@
 #include "clock.h"
 #include "mem.h"
 #include "model.h"
+#include "queue.h"
 #include "log.h"
 #include "status.h"
 
@@ -508,5 +509,26 @@ int norc_instance_push_retries(struct norc_db *db, int64_t now_us, int limit,
 		}
 	}
 	json_decref(rows);
+	return rc;
+}
+
+int norc_instance_run_now(struct norc_db *db, int64_t task_id, int64_t queue_id, int64_t *id,
+			  char *err, size_t errlen)
+{
+	struct norc_queue_handle *q = NULL;
+	err[0] = '\0';
+	int rc = norc_queue_open(db, queue_id, &q, err, errlen);
+	if (rc != NORC_OK)
+		return rc;
+	rc = norc_db_begin_write(db);
+	if (rc == NORC_OK)
+		rc = norc_instance_enqueue(db, q, task_id, 0, norc_clock_now_us(), id, err, errlen);
+	if (rc == NORC_OK)
+		rc = norc_db_commit(db);
+	else
+		norc_db_rollback(db);
+	norc_queue_close(q);
+	if (rc != NORC_OK && !err[0])
+		snprintf(err, errlen, "%s", norc_db_errmsg(db));
 	return rc;
 }

@@ -32,6 +32,11 @@ int norc_instance_enqueue(struct norc_db *db, struct norc_queue_handle *q, int64
 			  int64_t schedule_id, int64_t fire_time_us, int64_t *id, char *err,
 			  size_t errlen);
 
+/* `norc run` and the web's "run now": in its own transaction, enqueue one ad hoc instance of
+ * task_id on queue_id (opened through its plugin). The caller rings the queue's doorbell. */
+int norc_instance_run_now(struct norc_db *db, int64_t task_id, int64_t queue_id, int64_t *id,
+			  char *err, size_t errlen);
+
 /* A fire of a schedule under the task's overlap policy (sched.h): how it went. */
 enum norc_fire_outcome {
 	NORC_FIRE_RUN = 1,     /* instance created and pushed */

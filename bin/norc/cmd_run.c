@@ -6,7 +6,6 @@
 #include "doorbell.h"
 #include "instance.h"
 #include "model.h"
-#include "queue.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -39,22 +38,10 @@ int norc_cmd_run(struct norc_cli *cli, int argc, char **argv)
 		return NORC_EXIT_FAIL;
 	char err[512] = "";
 	int64_t task_id, queue_id, id = 0;
-	struct norc_queue_handle *q = NULL;
 	if (norc_model_task_find(cli->db, argv[optind], &task_id, err, sizeof(err)) != NORC_OK ||
 	    norc_model_queue_find(cli->db, queue, &queue_id, err, sizeof(err)) != NORC_OK ||
-	    norc_queue_open(cli->db, queue_id, &q, err, sizeof(err)) != NORC_OK)
+	    norc_instance_run_now(cli->db, task_id, queue_id, &id, err, sizeof(err)) != NORC_OK)
 		return norc_cli_fail("run %s: %s", argv[optind], err);
-	int rc = norc_db_begin_write(cli->db);
-	if (rc == NORC_OK)
-		rc = norc_instance_enqueue(cli->db, q, task_id, 0, norc_clock_now_us(), &id, err,
-					   sizeof(err));
-	if (rc == NORC_OK)
-		rc = norc_db_commit(cli->db);
-	else
-		norc_db_rollback(cli->db);
-	norc_queue_close(q);
-	if (rc != NORC_OK)
-		return norc_cli_fail("run %s: %s", argv[optind], err[0] ? err : norc_db_errmsg(cli->db));
 	norc_doorbell_ring(cli->cfg, queue_id);
 	if (cli->json)
 		printf("{\"id\": %" PRId64 "}\n", id);

@@ -3,8 +3,8 @@
  *
  * Migrates the database if needed, sets up the original INSTALL walkthrough on an empty
  * database (or with --demo): DemoQueue, DemoTask (`echo 'Demo successful!'`) every 5 s, 5
- * times. Then runs one norc_scheduler and one norc_executor per queue (-c N slots each), all
- * echoing their logs here. Ctrl-C (SIGINT) stops them gracefully, SIGTERM kills; `norc up`
+ * times. Then runs one norc_scheduler, one norc_executor per queue (-c N slots each) and,
+ * when the config has a `web` group, norc_web, all echoing their logs here. Ctrl-C (SIGINT) stops them gracefully, SIGTERM kills; `norc up`
  * waits for every daemon before it returns.
  */
 #include "cli.h"
@@ -121,15 +121,20 @@ int norc_cmd_up(struct norc_cli *cli, int argc, char **argv)
 		return norc_cli_fail("up: signalfd: %s; raise the open-file limit (ulimit -n)",
 				     strerror(errno));
 	}
-	size_t n = json_array_size(queues) + 1, alive = 0;
+	/* the scheduler, one executor per queue, and norc_web when the config has a web group */
+	size_t nq = json_array_size(queues), n = nq + 1 + (cli->cfg->web.enabled ? 1 : 0), alive = 0;
 	pid_t *pids = norc_xcalloc(n, sizeof(pid_t));
 	char *sched = sibling("norc_scheduler"), *exec = sibling("norc_executor");
+	char *web = sibling("norc_web");
 	char cbuf[16];
 	snprintf(cbuf, sizeof(cbuf), "%lld", conc);
 	for (size_t i = 0; i < n; i++) {
 		char *av[10];
 		if (i == 0) {
 			char *a[] = {sched, "-e", "-C", cli->cfg->file, NULL};
+			memcpy(av, a, sizeof(a));
+		} else if (i == nq + 1) {
+			char *a[] = {web, "-C", cli->cfg->file, NULL};
 			memcpy(av, a, sizeof(a));
 		} else {
 			const char *q = json_string_value(
@@ -141,7 +146,7 @@ int norc_cmd_up(struct norc_cli *cli, int argc, char **argv)
 					     .parent_death_signal = SIGTERM};
 		if (norc_spawn(&req, &pids[i], err, sizeof(err)) != NORC_OK) {
 			fprintf(stderr, "norc: error: up: cannot start %s: %s; norc_scheduler and "
-				"norc_executor must be installed next to norc\n", av[0], err);
+				"norc_executor (and norc_web) must be installed next to norc\n", av[0], err);
 			pids[i] = 0;
 		} else {
 			alive++;
@@ -183,7 +188,7 @@ int norc_cmd_up(struct norc_cli *cli, int argc, char **argv)
 						fprintf(stderr, "norc: error: up: %s (pid %ld) ended by "
 							"itself (%s %d); stopping the others, see its "
 							"log above\n", i == 0 ? "norc_scheduler"
-									 : "an executor", (long)p,
+							: i == nq + 1 ? "norc_web" : "an executor", (long)p,
 							WIFEXITED(st) ? "exit" : "signal",
 							WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 						failed = stopping = true;
@@ -199,6 +204,7 @@ int norc_cmd_up(struct norc_cli *cli, int argc, char **argv)
 	free(pids);
 	free(sched);
 	free(exec);
+	free(web);
 	json_decref(queues);
 	close(sigfd);
 	return rc;

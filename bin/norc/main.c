@@ -35,6 +35,7 @@ static const struct norc_cli_cmd commands[] = {
 	{"instance", norc_cmd_instance, "list and show task instances (runs)"},
 	{"plugins", norc_cmd_plugins, "list loaded plugins, check a plugin file"},
 	{"config", norc_cmd_config, "validate the config and print the effective settings"},
+	{"web", norc_cmd_web, "users and API tokens of the web page (norc_web)"},
 	{NULL, NULL, NULL},
 };
 

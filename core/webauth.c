@@ -1,0 +1,593 @@
+/*
+ * webauth.c - see webauth.h.
+ */
+#include "webauth.h"
+#include "mem.h"
+#include "params.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_SESSIONS 4096
+#define MAX_LIMITS 4096
+#define LIMIT_WINDOW_US (15 * 60 * INT64_C(1000000)) /* failures older than this are forgotten */
+#define FIRST_WAIT_S 30
+#define MAX_WAIT_S (15 * 60)
+
+struct user {
+	char *name;
+	int role;
+	char *hash;
+};
+
+struct token {
+	char *name;
+	int role;
+	unsigned char sha[32];
+};
+
+struct session {
+	unsigned char key[32]; /* SHA-256 of the cookie */
+	char csrf[NORC_WEBAUTH_ID_LEN];
+	char *user;
+	int role;
+	int64_t created, last; /* us */
+};
+
+/* Failed logins of one address ("a:ADDR") or user name ("u:NAME"). */
+struct limit {
+	char key[96];
+	int failures;
+	int64_t first, until; /* window start; no attempt before until */
+	int wait_s;
+};
+
+struct norc_webauth {
+	struct user *users;
+	size_t n_users;
+	struct token *tokens;
+	size_t n_tokens;
+	struct session *sessions;
+	size_t n_sessions;
+	struct limit *limits;
+	size_t n_limits;
+	int anonymous; /* role without login */
+	int64_t idle_us, max_us;
+	struct crypt_data *cd; /* crypt_r's work area (large: on the heap, once) */
+	char dummy_hash[128];  /* checked for unknown names, so timing is the same */
+};
+
+static const char *const role_names[] = {"none", "viewer", "operator", "admin"};
+
+int norc_webauth_role_parse(const char *s)
+{
+	for (int i = 1; s && i < 4; i++)
+		if (strcmp(s, role_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *norc_webauth_role_name(int role)
+{
+	return role >= 0 && role < 4 ? role_names[role] : "?";
+}
+
+static void sha256(const void *p, size_t n, unsigned char out[32])
+{
+	unsigned int len = 32;
+	EVP_Digest(p, n, out, &len, EVP_sha256(), NULL);
+}
+
+static void to_hex(const unsigned char *p, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hx[p[i] >> 4];
+		out[2 * i + 1] = hx[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int from_hex(const char *s, unsigned char *out, size_t n)
+{
+	if (strlen(s) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < 2 * n; i++) {
+		char c = s[i];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (v < 0)
+			return -1;
+		out[i / 2] = (unsigned char)(i % 2 ? out[i / 2] | v : v << 4);
+	}
+	return 0;
+}
+
+static int random_hex(char out[NORC_WEBAUTH_ID_LEN])
+{
+	unsigned char r[32];
+	size_t got = 0;
+	while (got < sizeof(r)) {
+		ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
+		if (n < 0 && errno != EINTR)
+			return NORC_ERR;
+		if (n > 0)
+			got += (size_t)n;
+	}
+	to_hex(r, sizeof(r), out);
+	return NORC_OK;
+}
+
+/* yescrypt ($y$), SHA-512 ($6$) and gost-yescrypt ($gy$) are accepted; the weak ones are
+ * not (DES, MD5, SHA-256 with its low default cost is allowed: $5$). */
+static bool strong_hash(const char *h)
+{
+	return strncmp(h, "$y$", 3) == 0 || strncmp(h, "$6$", 3) == 0 ||
+	       strncmp(h, "$5$", 3) == 0 || strncmp(h, "$gy$", 4) == 0;
+}
+
+static void free_users(struct user *u, size_t n, struct token *t, size_t nt)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(u[i].name);
+		free(u[i].hash);
+	}
+	free(u);
+	for (size_t i = 0; i < nt; i++)
+		free(t[i].name);
+	free(t);
+}
+
+static bool valid_name(const char *n)
+{
+	if (!n || !*n || strlen(n) > 64)
+		return false;
+	for (const char *p = n; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-' || *p == '@'))
+			return false;
+	return true;
+}
+
+/* Append one user after checking it; where says where it came from. */
+static int add_user(struct user **users, size_t *n, const char *name, const char *role,
+		    const char *hash, const char *where, char *err, size_t errlen)
+{
+	if (!valid_name(name))
+		return norc_err_set(err, errlen, NORC_ECONFIG, "%s: user name '%s' is not valid; "
+				    "use 1-64 letters, digits and _ . - @", where, name ? name : "");
+	int r = norc_webauth_role_parse(role);
+	if (r < 0)
+		return norc_err_set(err, errlen, NORC_ECONFIG, "%s: user %s: role '%s' is unknown; "
+				    "use viewer, operator or admin", where, name, role ? role : "");
+	if (!hash || !strong_hash(hash))
+		return norc_err_set(err, errlen, NORC_ECONFIG, "%s: user %s: password_hash must be "
+				    "a crypt(3) yescrypt ($y$) or SHA-512 ($6$) hash; make one with "
+				    "`norc web hash-password`", where, name);
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*users)[i].name, name) == 0)
+			return norc_err_set(err, errlen, NORC_ECONFIG, "%s: user %s is defined "
+					    "twice; keep one", where, name);
+	*users = norc_xrealloc(*users, (*n + 1) * sizeof(**users));
+	(*users)[(*n)++] = (struct user){norc_xstrdup(name), r, norc_xstrdup(hash)};
+	return NORC_OK;
+}
+
+/* The users file: "name:role:hash" per line; # comments and blank lines. */
+static int read_users_file(const char *path, struct user **users, size_t *n, char *err,
+			   size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return NORC_OK; /* no users added yet */
+		return norc_err_set(err, errlen, NORC_ECONFIG, "web.users_file %s: cannot read it "
+				    "(%s)", path, strerror(errno));
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	int lineno = 0, rc = NORC_OK;
+	while (rc == NORC_OK && getline(&line, &cap, f) > 0) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		char where[300];
+		snprintf(where, sizeof(where), "web.users_file %s:%d", path, lineno);
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2) {
+			rc = norc_err_set(err, errlen, NORC_ECONFIG, "%s: expected name:role:hash; "
+					  "manage the file with `norc web user add`", where);
+			break;
+		}
+		*c1 = *c2 = '\0';
+		rc = add_user(users, n, line, c1 + 1, c2 + 1, where, err, errlen);
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+static int load(const struct norc_config *cfg, struct user **users, size_t *n, struct token **tokens,
+		size_t *nt, char *err, size_t errlen)
+{
+	*users = NULL;
+	*tokens = NULL;
+	*n = *nt = 0;
+	int rc = NORC_OK;
+	char where[300];
+	snprintf(where, sizeof(where), "config %s: web.users", cfg->file);
+	for (size_t i = 0; rc == NORC_OK && i < cfg->web.n_users; i++) {
+		const struct norc_params *p = cfg->web.users[i];
+		rc = add_user(users, n, norc_params_get(p, "name"), norc_params_get(p, "role"),
+			      norc_params_get(p, "password_hash"), where, err, errlen);
+	}
+	if (rc == NORC_OK && cfg->web.users_file)
+		rc = read_users_file(cfg->web.users_file, users, n, err, errlen);
+	snprintf(where, sizeof(where), "config %s: web.tokens", cfg->file);
+	for (size_t i = 0; rc == NORC_OK && i < cfg->web.n_tokens; i++) {
+		const struct norc_params *p = cfg->web.tokens[i];
+		const char *name = norc_params_get(p, "name"), *sha = norc_params_get(p, "sha256");
+		int role = norc_webauth_role_parse(norc_params_get(p, "role"));
+		struct token t = {0};
+		if (!valid_name(name))
+			rc = norc_err_set(err, errlen, NORC_ECONFIG, "%s: every token needs a name "
+					  "(letters, digits, _ . - @)", where);
+		else if (role < 0)
+			rc = norc_err_set(err, errlen, NORC_ECONFIG, "%s: token %s: role must be "
+					  "viewer, operator or admin", where, name);
+		else if (!sha || from_hex(sha, t.sha, sizeof(t.sha)) != 0)
+			rc = norc_err_set(err, errlen, NORC_ECONFIG, "%s: token %s: sha256 must be 64 "
+					  "hex digits; `norc web token NAME --role ROLE` prints the "
+					  "line", where, name);
+		if (rc != NORC_OK)
+			break;
+		t.name = norc_xstrdup(name);
+		t.role = role;
+		*tokens = norc_xrealloc(*tokens, (*nt + 1) * sizeof(**tokens));
+		(*tokens)[(*nt)++] = t;
+	}
+	if (rc != NORC_OK) {
+		free_users(*users, *n, *tokens, *nt);
+		*users = NULL;
+		*tokens = NULL;
+		*n = *nt = 0;
+	}
+	return rc;
+}
+
+int norc_webauth_new(const struct norc_config *cfg, struct norc_webauth **out, char *err,
+		     size_t errlen)
+{
+	*out = NULL;
+	struct norc_webauth *a = norc_xcalloc(1, sizeof(*a));
+	a->cd = norc_xcalloc(1, sizeof(*a->cd));
+	a->sessions = norc_xcalloc(MAX_SESSIONS, sizeof(*a->sessions));
+	a->limits = norc_xcalloc(MAX_LIMITS, sizeof(*a->limits));
+	int rc = norc_webauth_reload(a, cfg, err, errlen);
+	if (rc == NORC_OK) {
+		char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+		const char *h = NULL;
+		if (crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)))
+			h = crypt_r("norc-dummy-password", salt, a->cd);
+		if (!h || h[0] == '*')
+			rc = norc_err_set(err, errlen, NORC_ERR, "web: crypt(3) cannot make a "
+					  "yescrypt hash on this system (libxcrypt is needed)");
+		else
+			snprintf(a->dummy_hash, sizeof(a->dummy_hash), "%s", h);
+	}
+	if (rc != NORC_OK) {
+		norc_webauth_free(a);
+		return rc;
+	}
+	*out = a;
+	return NORC_OK;
+}
+
+static void session_drop(struct norc_webauth *a, size_t i)
+{
+	free(a->sessions[i].user);
+	a->sessions[i] = a->sessions[--a->n_sessions];
+	memset(&a->sessions[a->n_sessions], 0, sizeof(a->sessions[0]));
+}
+
+int norc_webauth_reload(struct norc_webauth *a, const struct norc_config *cfg, char *err,
+			size_t errlen)
+{
+	struct user *users;
+	struct token *tokens;
+	size_t n, nt;
+	int rc = load(cfg, &users, &n, &tokens, &nt, err, errlen);
+	if (rc != NORC_OK)
+		return rc;
+	free_users(a->users, a->n_users, a->tokens, a->n_tokens);
+	a->users = users;
+	a->n_users = n;
+	a->tokens = tokens;
+	a->n_tokens = nt;
+	a->anonymous = strcmp(cfg->web.anonymous, "viewer") == 0 ? NORC_ROLE_VIEWER : NORC_ROLE_NONE;
+	a->idle_us = (int64_t)cfg->web.session_idle_s * 1000000;
+	a->max_us = (int64_t)cfg->web.session_max_s * 1000000;
+	for (size_t i = a->n_sessions; i-- > 0;) {
+		struct session *s = &a->sessions[i];
+		size_t j = 0;
+		while (j < n && strcmp(users[j].name, s->user) != 0)
+			j++;
+		if (j == n || users[j].role != s->role)
+			session_drop(a, i);
+	}
+	return NORC_OK;
+}
+
+void norc_webauth_free(struct norc_webauth *a)
+{
+	if (!a)
+		return;
+	free_users(a->users, a->n_users, a->tokens, a->n_tokens);
+	while (a->n_sessions)
+		session_drop(a, a->n_sessions - 1);
+	free(a->sessions);
+	free(a->limits);
+	if (a->cd)
+		OPENSSL_cleanse(a->cd, sizeof(*a->cd));
+	free(a->cd);
+	free(a);
+}
+
+size_t norc_webauth_user_count(const struct norc_webauth *a) { return a->n_users; }
+size_t norc_webauth_session_count(const struct norc_webauth *a) { return a->n_sessions; }
+
+/* The limiter entry of key, created when missing (evicting the stalest when full). */
+static struct limit *limit_get(struct norc_webauth *a, const char *kind, const char *what,
+			       int64_t now)
+{
+	char key[96];
+	snprintf(key, sizeof(key), "%s%s", kind, what);
+	size_t oldest = 0;
+	for (size_t i = 0; i < a->n_limits; i++) {
+		struct limit *l = &a->limits[i];
+		if (strcmp(l->key, key) == 0) {
+			if (now - l->first > LIMIT_WINDOW_US && now >= l->until) {
+				l->failures = l->wait_s = 0; /* a quiet window: start over */
+				l->first = now;
+				l->until = 0;
+			}
+			return l;
+		}
+		if (a->limits[i].first < a->limits[oldest].first)
+			oldest = i;
+	}
+	size_t i = a->n_limits < MAX_LIMITS ? a->n_limits++ : oldest;
+	a->limits[i] = (struct limit){.first = now};
+	snprintf(a->limits[i].key, sizeof(a->limits[i].key), "%s", key);
+	return &a->limits[i];
+}
+
+static void limit_fail(struct limit *l, int64_t now)
+{
+	if (++l->failures < NORC_WEBAUTH_MAX_FAILURES)
+		return;
+	l->wait_s = l->wait_s ? l->wait_s * 2 : FIRST_WAIT_S;
+	if (l->wait_s > MAX_WAIT_S)
+		l->wait_s = MAX_WAIT_S;
+	l->until = now + (int64_t)l->wait_s * 1000000;
+}
+
+static void who_of(const struct session *s, struct norc_webauth_who *who)
+{
+	*who = (struct norc_webauth_who){s->user, s->role, s->csrf, true};
+}
+
+int norc_webauth_login(struct norc_webauth *a, const char *client, const char *user,
+		       const char *password, int64_t now, char cookie[NORC_WEBAUTH_ID_LEN],
+		       struct norc_webauth_who *who, int *retry_after_s)
+{
+	*retry_after_s = 0;
+	struct limit *la = limit_get(a, "a:", client ? client : "?", now);
+	struct limit *lu = limit_get(a, "u:", user ? user : "", now);
+	int64_t until = la->until > lu->until ? la->until : lu->until;
+	if (now < until) {
+		*retry_after_s = (int)((until - now + 999999) / 1000000);
+		return NORC_EBUSY;
+	}
+	const struct user *u = NULL;
+	for (size_t i = 0; user && i < a->n_users; i++)
+		if (strcmp(a->users[i].name, user) == 0)
+			u = &a->users[i];
+	const char *hash = u ? u->hash : a->dummy_hash;
+	const char *got = crypt_r(password ? password : "", hash, a->cd);
+	bool ok = u && got && got[0] != '*' && strlen(got) == strlen(hash) &&
+		  CRYPTO_memcmp(got, hash, strlen(hash)) == 0;
+	OPENSSL_cleanse(a->cd->output, sizeof(a->cd->output));
+	if (!ok) {
+		limit_fail(la, now);
+		limit_fail(lu, now);
+		return NORC_EINVAL;
+	}
+	la->failures = lu->failures = 0;
+	la->wait_s = lu->wait_s = 0;
+	la->until = lu->until = 0;
+	/* a full table: the session idle longest goes */
+	if (a->n_sessions == MAX_SESSIONS) {
+		size_t old = 0;
+		for (size_t i = 1; i < a->n_sessions; i++)
+			if (a->sessions[i].last < a->sessions[old].last)
+				old = i;
+		session_drop(a, old);
+	}
+	struct session *s = &a->sessions[a->n_sessions];
+	if (random_hex(cookie) != NORC_OK || random_hex(s->csrf) != NORC_OK)
+		return NORC_ERR;
+	sha256(cookie, strlen(cookie), s->key);
+	s->user = norc_xstrdup(u->name);
+	s->role = u->role;
+	s->created = s->last = now;
+	a->n_sessions++;
+	who_of(s, who);
+	return NORC_OK;
+}
+
+/* Index of cookie's session, -1 when none. */
+static long session_find(const struct norc_webauth *a, const char *cookie)
+{
+	if (!cookie || strlen(cookie) != NORC_WEBAUTH_ID_LEN - 1)
+		return -1;
+	unsigned char key[32];
+	sha256(cookie, strlen(cookie), key);
+	for (size_t i = 0; i < a->n_sessions; i++)
+		if (memcmp(a->sessions[i].key, key, sizeof(key)) == 0)
+			return (long)i;
+	return -1;
+}
+
+int norc_webauth_session(struct norc_webauth *a, const char *cookie, int64_t now,
+			 struct norc_webauth_who *who)
+{
+	long i = session_find(a, cookie);
+	if (i < 0)
+		return NORC_ENOTFOUND;
+	struct session *s = &a->sessions[i];
+	if (now - s->last > a->idle_us || now - s->created > a->max_us) {
+		session_drop(a, (size_t)i);
+		return NORC_ENOTFOUND;
+	}
+	s->last = now;
+	who_of(s, who);
+	return NORC_OK;
+}
+
+void norc_webauth_logout(struct norc_webauth *a, const char *cookie)
+{
+	long i = session_find(a, cookie);
+	if (i >= 0)
+		session_drop(a, (size_t)i);
+}
+
+int norc_webauth_bearer(const struct norc_webauth *a, const char *token,
+			struct norc_webauth_who *who)
+{
+	if (!token || !*token)
+		return NORC_ENOTFOUND;
+	unsigned char sha[32];
+	sha256(token, strlen(token), sha);
+	for (size_t i = 0; i < a->n_tokens; i++)
+		if (CRYPTO_memcmp(a->tokens[i].sha, sha, sizeof(sha)) == 0) {
+			*who = (struct norc_webauth_who){a->tokens[i].name, a->tokens[i].role, NULL,
+							 false};
+			return NORC_OK;
+		}
+	return NORC_ENOTFOUND;
+}
+
+bool norc_webauth_csrf_ok(const struct norc_webauth_who *who, const char *header)
+{
+	if (!who->session)
+		return true;
+	if (!header || !who->csrf || strlen(header) != strlen(who->csrf))
+		return false;
+	return CRYPTO_memcmp(header, who->csrf, strlen(who->csrf)) == 0;
+}
+
+int norc_webauth_anonymous_role(const struct norc_webauth *a) { return a->anonymous; }
+
+int norc_webauth_hash_password(const char *password, char *out, size_t outlen, char *err,
+			       size_t errlen)
+{
+	if (!password || strlen(password) < 8)
+		return norc_err_set(err, errlen, NORC_EINVAL, "the password must have at least 8 "
+				    "characters");
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *cd = norc_xcalloc(1, sizeof(*cd));
+	const char *h = NULL;
+	if (crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)))
+		h = crypt_r(password, salt, cd);
+	int rc = NORC_OK;
+	if (!h || h[0] == '*' || strlen(h) >= outlen)
+		rc = norc_err_set(err, errlen, NORC_ERR, "crypt(3) could not make a yescrypt hash");
+	else
+		snprintf(out, outlen, "%s", h);
+	OPENSSL_cleanse(cd, sizeof(*cd));
+	free(cd);
+	return rc;
+}
+
+int norc_webauth_new_token(char token[NORC_WEBAUTH_TOKEN_LEN], char sha256_hex[65])
+{
+	char r[NORC_WEBAUTH_ID_LEN];
+	if (random_hex(r) != NORC_OK)
+		return NORC_ERR;
+	snprintf(token, NORC_WEBAUTH_TOKEN_LEN, "norc_%s", r);
+	unsigned char sha[32];
+	sha256(token, strlen(token), sha);
+	to_hex(sha, sizeof(sha), sha256_hex);
+	return NORC_OK;
+}
+
+int norc_webauth_users_file_set(const char *path, const char *name, int role, const char *hash,
+				char *err, size_t errlen)
+{
+	if (!valid_name(name))
+		return norc_err_set(err, errlen, NORC_EINVAL, "user name '%s' is not valid; use "
+				    "1-64 letters, digits and _ . - @", name);
+	FILE *in = fopen(path, "re");
+	if (!in && errno != ENOENT)
+		return norc_err_set(err, errlen, NORC_EIO, "users file %s: cannot read it (%s)",
+				    path, strerror(errno));
+	char *tmp = norc_xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!out) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		if (in)
+			fclose(in);
+		free(tmp);
+		return norc_err_set(err, errlen, NORC_EIO, "users file %s: cannot write next to it "
+				    "(%s)", path, strerror(e));
+	}
+	char *line = NULL;
+	size_t cap = 0, nl = strlen(name);
+	bool found = false;
+	if (!in)
+		fprintf(out, "# norc_web users: name:role:crypt(3) hash. Managed by `norc web "
+			"user add|rm`.\n");
+	while (in && getline(&line, &cap, in) > 0) {
+		if (strncmp(line, name, nl) == 0 && line[nl] == ':') {
+			found = true;
+			continue; /* replaced below, or removed */
+		}
+		fputs(line, out);
+		if (!strchr(line, '\n'))
+			fputc('\n', out);
+	}
+	free(line);
+	if (in)
+		fclose(in);
+	if (hash)
+		fprintf(out, "%s:%s:%s\n", name, norc_webauth_role_name(role), hash);
+	int rc = NORC_OK;
+	if (fflush(out) != 0 || fsync(fileno(out)) != 0)
+		rc = norc_err_set(err, errlen, NORC_EIO, "users file %s: cannot write it (%s)", path,
+				  strerror(errno));
+	fclose(out);
+	if (rc == NORC_OK && !hash && !found)
+		rc = norc_err_set(err, errlen, NORC_ENOTFOUND, "users file %s: there is no user %s",
+				  path, name);
+	if (rc == NORC_OK && rename(tmp, path) != 0)
+		rc = norc_err_set(err, errlen, NORC_EIO, "users file %s: cannot replace it (%s)",
+				  path, strerror(errno));
+	if (rc != NORC_OK)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
