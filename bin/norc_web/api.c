@@ -373,8 +373,9 @@ static enum MHD_Result run_now(struct norc_web_req *r, int64_t task_id)
 		rc = norc_db_query_int64(r->w->db, "SELECT queue_id FROM schedules WHERE task_id = "
 					 "? AND deleted = 0 ORDER BY id LIMIT 1", &qid, 1, task_id);
 		if (rc == NORC_ENOTFOUND)
-			snprintf(err, sizeof(err), "task #%" PRId64 " has no schedule to take a queue "
-				 "from; give {\"queue\": NAME}", task_id);
+			rc = norc_err_set(err, sizeof(err), NORC_EINVAL, "task #%" PRId64 " has no "
+					  "schedule to take a queue from; give {\"queue\": NAME}",
+					  task_id);
 		else if (rc != NORC_OK)
 			snprintf(err, sizeof(err), "%s", norc_db_errmsg(r->w->db));
 	}

@@ -96,13 +96,20 @@ static char *slurp(const char *path, char *err, size_t errlen)
 	return buf;
 }
 
+/* libmicrohttpd's messages: during start-up kept for the one error line, then logged. */
+static bool starting = true;
+static char start_msg[512];
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
 	char msg[512];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
-	NORC_WARN("web: http: %s", msg);
+	if (starting)
+		snprintf(start_msg, sizeof(start_msg), "%s", msg);
+	else
+		NORC_WARN("web: http: %s", msg);
 }
 
 int main(int argc, char **argv)
@@ -190,10 +197,13 @@ int main(int argc, char **argv)
 					     MHD_OPTION_PER_IP_CONNECTION_LIMIT, 64,
 					     MHD_OPTION_CONNECTION_TIMEOUT, 30, MHD_OPTION_END);
 		if (!d)
-			rc = norc_err_set(err, sizeof(err), NORC_ERR, "cannot listen on %s (in use, "
-					  "or not an address of this host%s); pick another web.listen",
-					  listen_at ? listen_at : w.cfg->web.listen,
-					  w.tls ? ", or the TLS certificate or key is not valid PEM" : "");
+			rc = norc_err_set(err, sizeof(err), NORC_ERR, "cannot listen on %s (%s); "
+					  "pick another web.listen%s", listen_at ? listen_at
+									 : w.cfg->web.listen,
+					  start_msg[0] ? start_msg : "in use, or not an address of "
+								    "this host",
+					  w.tls ? ", or check that the TLS certificate and key are "
+						  "valid PEM" : "");
 	}
 	if (key)
 		memset(key, 0, strlen(key));
@@ -210,6 +220,7 @@ int main(int argc, char **argv)
 		norc_config_free(w.cfg);
 		return 1;
 	}
+	starting = false;
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
 	const union MHD_DaemonInfo *pi = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	NORC_INFO("norc_web listening on %s (port %u, %s), %zu user(s), %zu token(s), anonymous: "
