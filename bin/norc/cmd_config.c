@@ -5,6 +5,7 @@
 #include "backup.h"
 #include "cli.h"
 #include "plugin.h"
+#include "webauth.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +17,8 @@ static int config_check(struct norc_cli *cli, int argc, char **argv)
 			       "(unknown keys and wrong types are errors with their line) and prints "
 			       "the effective settings, relative paths resolved, secrets masked.\n"
 			       "With a backup configured, its plugin checks its settings too (no "
-			       "network request is made).\n");
+			       "network request is made). With a web group, its users and tokens "
+			       "are checked.\n");
 	if (hrc != -1)
 		return hrc;
 	if (norc_cli_config(cli) != NORC_OK)
@@ -28,6 +30,13 @@ static int config_check(struct norc_cli *cli, int argc, char **argv)
 		if (norc_backup_open(cli->cfg, &b, err, sizeof(err)) != NORC_OK)
 			return norc_cli_fail("%s", err);
 		norc_backup_close(b);
+	}
+	if (cli->cfg->web.enabled) { /* users, hashes, tokens: as norc_web reads them */
+		struct norc_webauth *a;
+		char err[600];
+		if (norc_webauth_new(cli->cfg, &a, err, sizeof(err)) != NORC_OK)
+			return norc_cli_fail("%s", err);
+		norc_webauth_free(a);
 	}
 	norc_config_print(cli->cfg, stdout, cli->json);
 	return NORC_EXIT_OK;

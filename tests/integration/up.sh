@@ -28,4 +28,15 @@ for _ in $(seq 1 50); do [ "$(pgrep -fc "norc_(scheduler|executor) .*$WORK")" = 
 kill -KILL "$up"; wait "$up" 2>/dev/null
 for _ in $(seq 1 50); do pgrep -f "norc_.*$WORK" >/dev/null || break; sleep 0.1; done
 pgrep -f "norc_.*$WORK" >/dev/null && bad "daemons survived a killed norc up" || ok "daemons end when norc up is killed"
+# With a web group, norc up starts norc_web too, and stops it with the rest.
+. "$here/testsrv.sh"
+port=$(free_port)
+printf 'web: { listen = "127.0.0.1:%s"; root = "%s"; anonymous = "viewer"; };\n' "$port" "$(cd "$here/../../web" && pwd)" >>"$conf"
+"$NORC_BIN" -C "$conf" up >"$WORK/up3.out" 2>&1 &
+up=$!
+for _ in $(seq 1 50); do curl -sf -o "$OUT" "http://127.0.0.1:$port/api/counts" && break; sleep 0.1; done
+grep -q '"schedulers_alive":1' "$OUT" && ok "norc up started norc_web, which sees the scheduler" || bad "norc_web under norc up: $(cat "$OUT")"
+kill -INT "$up"; wait "$up"; rc=$?
+[ "$rc" = 0 ] && ok "norc up with norc_web exits 0 after Ctrl-C" || bad "exit $rc: $(tail -5 "$WORK/up3.out")"
+pgrep -f "norc_.*$WORK" >/dev/null && bad "a daemon was left behind" || ok "norc_web stopped with the others"
 finish
