@@ -241,6 +241,12 @@ static void decorate(enum norc_report which, json_t *rows, const struct norc_rep
 					 json_integer_value(sch));
 			json_object_set_new(row, "source", json_string(src));
 			json_object_del(row, "status_n");
+		} else if (which == NORC_REPORT_TASKS) {
+			const char *ls = json_string_value(json_object_get(row, "last_status"));
+			if (ls)
+				json_object_set_new(row, "status_color",
+						    json_string(norc_report_status_color(
+							    norc_status_parse(ls), false, true)));
 		} else if (which == NORC_REPORT_QUEUES) {
 			json_t *o = json_object_get(row, "oldest_us");
 			json_object_set_new(row, "oldest_age_s",
