@@ -18,6 +18,9 @@
 #ifndef NORC_DEFAULT_CONFIG
 #define NORC_DEFAULT_CONFIG "/usr/local/etc/norc/norc.conf"
 #endif
+#ifndef NORC_WEB_ROOT
+#define NORC_WEB_ROOT "/usr/local/share/norc/web"
+#endif
 
 enum opt_type { OPT_STR, OPT_PATH, OPT_INT, OPT_PATH_LIST, OPT_GROUP, OPT_PARAMS, OPT_RECORDS };
 
