@@ -281,7 +281,7 @@ int norc_webauth_new(const struct norc_config *cfg, struct norc_webauth **out, c
 			h = crypt_r("norc-dummy-password", salt, a->cd);
 		if (!h || h[0] == '*')
 			rc = norc_err_set(err, errlen, NORC_ERR, "web: crypt(3) cannot make a "
-					  "yescrypt hash on this system (libxcrypt is needed)");
+					  "yescrypt hash on this host (libxcrypt is needed)");
 		else
 			snprintf(a->dummy_hash, sizeof(a->dummy_hash), "%s", h);
 	}
