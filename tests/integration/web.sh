@@ -162,6 +162,15 @@ req POST /api/instances/$fid/handle "${T[@]}"
 expect_code "the operator handles it" 200
 req GET /api/failed -H "Authorization: Bearer $op_token"
 expect_json "and it leaves the failed list" "j['data']==[]"
+norc task add Nap --command "exec sleep 47.$$" >/dev/null
+req POST /api/tasks/$(sql "SELECT id FROM tasks WHERE name = 'Nap'")/run "${T[@]}" -d '{"queue":"Q"}'
+kid=$(python3 -c "import json; print(json.load(open('$OUT'))['id'])")
+wait_for 5 "SELECT status FROM instances WHERE id = $kid" 2 || bad "Nap is not running"
+req POST /api/instances/$kid/kill -b "$vjar" -H "X-CSRF-Token: $vcsrf"
+expect_code "a viewer may not kill an instance" 403
+req POST /api/instances/$kid/kill "${T[@]}"; expect_code "the operator kills a running instance" 200
+wait_for 5 "SELECT status FROM instances WHERE id = $kid" 16 && ok "it ends INTERRUPTED" || bad "not interrupted"
+pgrep -f "sleep 47\.$$" >/dev/null && bad "its process is still there" || ok "its process is gone"
 sid=$(sql "SELECT id FROM schedules LIMIT 1")
 req POST /api/schedules/$sid/pause "${T[@]}"; expect_code "pause a schedule" 200
 [ "$(sql "SELECT paused FROM schedules WHERE id = $sid")" = 1 ] && ok "it is paused" || bad "schedule not paused"
@@ -227,4 +236,9 @@ CODE=$(curl -s -o "$OUT" -w '%{http_code}' "http://127.0.0.1:$port2/api/executor
 [ "$CODE" != 200 ] && ok "plain HTTP is not served on the TLS port" || bad "HTTP answered on the TLS port"
 CODE=$(curl -sk -o "$OUT" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{"request":"pause"}' "https://127.0.0.1:$port2/api/control/executors/$eid")
 expect_code "anonymous viewers control nothing" 403 "needs the operator role"
+
+# --- SIGTERM: a clean stop (under ASan this also checks for leaks at exit)
+kill -TERM "$wpid"; wait "$wpid"; rc=$?
+[ "$rc" = 0 ] && ok "norc_web stops on SIGTERM with exit 0" || bad "norc_web exit $rc: $(grep -m3 -E 'ERROR|SUMMARY' "$WORK/web.log")"
+grep -q "norc_web stopping" "$WORK/web.log" && ok "and says so in its log" || bad "no stop line"
 finish
