@@ -46,9 +46,10 @@ struct session {
 /* Failed logins of one address ("a:ADDR") or user name ("u:NAME"). */
 struct limit {
 	char key[96];
-	int failures;
-	int64_t first, until; /* window start; no attempt before until */
-	int wait_s;
+	int failures;  /* since the last wait began */
+	int64_t last;  /* last failure (us); 15 quiet minutes forget the entry */
+	int64_t until; /* no attempt is checked before this */
+	int wait_s;    /* the last wait; the next one doubles it */
 };
 
 struct norc_webauth {
@@ -127,8 +128,8 @@ static int random_hex(char out[NORC_WEBAUTH_ID_LEN])
 	return NORC_OK;
 }
 
-/* yescrypt ($y$), SHA-512 ($6$) and gost-yescrypt ($gy$) are accepted; the weak ones are
- * not (DES, MD5, SHA-256 with its low default cost is allowed: $5$). */
+/* yescrypt ($y$), gost-yescrypt ($gy$), SHA-512 ($6$) and SHA-256 ($5$) are accepted; DES,
+ * MD5 and anything else (plain text) are not. */
 static bool strong_hash(const char *h)
 {
 	return strncmp(h, "$y$", 3) == 0 || strncmp(h, "$6$", 3) == 0 ||
@@ -346,40 +347,83 @@ void norc_webauth_free(struct norc_webauth *a)
 size_t norc_webauth_user_count(const struct norc_webauth *a) { return a->n_users; }
 size_t norc_webauth_session_count(const struct norc_webauth *a) { return a->n_sessions; }
 
-/* The limiter entry of key, created when missing (evicting the stalest when full). */
-static struct limit *limit_get(struct norc_webauth *a, const char *kind, const char *what,
-			       int64_t now)
+static void limit_key(char key[96], const char *kind, const char *what)
 {
-	char key[96];
-	snprintf(key, sizeof(key), "%s%s", kind, what);
-	size_t oldest = 0;
-	for (size_t i = 0; i < a->n_limits; i++) {
-		struct limit *l = &a->limits[i];
-		if (strcmp(l->key, key) == 0) {
-			if (now - l->first > LIMIT_WINDOW_US && now >= l->until) {
-				l->failures = l->wait_s = 0; /* a quiet window: start over */
-				l->first = now;
-				l->until = 0;
-			}
-			return l;
-		}
-		if (a->limits[i].first < a->limits[oldest].first)
-			oldest = i;
-	}
-	size_t i = a->n_limits < MAX_LIMITS ? a->n_limits++ : oldest;
-	a->limits[i] = (struct limit){.first = now};
-	snprintf(a->limits[i].key, sizeof(a->limits[i].key), "%s", key);
-	return &a->limits[i];
+	snprintf(key, 96, "%s%.80s", kind, what ? what : "");
 }
 
-static void limit_fail(struct limit *l, int64_t now)
+/* The live entry of key, or NULL. An entry quiet for LIMIT_WINDOW_US and not blocking is
+ * forgotten. */
+static struct limit *limit_find(struct norc_webauth *a, const char *key, int64_t now)
 {
+	for (size_t i = 0; i < a->n_limits; i++) {
+		struct limit *l = &a->limits[i];
+		if (strcmp(l->key, key) != 0)
+			continue;
+		if (now - l->last > LIMIT_WINDOW_US && now >= l->until) {
+			a->limits[i] = a->limits[--a->n_limits];
+			return NULL;
+		}
+		return l;
+	}
+	return NULL;
+}
+
+/* Count a failure for key: after NORC_WEBAUTH_MAX_FAILURES of them a wait begins (30 s, then
+ * doubling per further round, up to MAX_WAIT_S). A full table makes room by forgetting the
+ * entry quiet longest, never one that is blocking; when every entry blocks, the failure is
+ * not recorded (each of them already holds an attacker back). */
+static void limit_fail(struct norc_webauth *a, const char *key, int64_t now)
+{
+	struct limit *l = limit_find(a, key, now);
+	if (!l) {
+		size_t slot = a->n_limits;
+		if (slot == MAX_LIMITS) {
+			slot = SIZE_MAX;
+			for (size_t i = 0; i < a->n_limits; i++)
+				if (now >= a->limits[i].until &&
+				    (slot == SIZE_MAX || a->limits[i].last < a->limits[slot].last))
+					slot = i;
+			if (slot == SIZE_MAX)
+				return;
+		} else {
+			a->n_limits++;
+		}
+		l = &a->limits[slot];
+		*l = (struct limit){0};
+		snprintf(l->key, sizeof(l->key), "%s", key);
+	}
+	l->last = now;
 	if (++l->failures < NORC_WEBAUTH_MAX_FAILURES)
 		return;
+	l->failures = 0;
 	l->wait_s = l->wait_s ? l->wait_s * 2 : FIRST_WAIT_S;
 	if (l->wait_s > MAX_WAIT_S)
 		l->wait_s = MAX_WAIT_S;
 	l->until = now + (int64_t)l->wait_s * 1000000;
+}
+
+/* Seconds until key may try again; 0 when it may now. */
+static int limit_wait(struct norc_webauth *a, const char *key, int64_t now)
+{
+	struct limit *l = limit_find(a, key, now);
+	return l && now < l->until ? (int)((l->until - now + 999999) / 1000000) : 0;
+}
+
+static void limit_forget(struct norc_webauth *a, const char *key, int64_t now)
+{
+	struct limit *l = limit_find(a, key, now);
+	if (l)
+		*l = a->limits[--a->n_limits];
+}
+
+/* Drop the sessions past their idle time or lifetime. */
+static void session_sweep(struct norc_webauth *a, int64_t now)
+{
+	for (size_t i = a->n_sessions; i-- > 0;)
+		if (now - a->sessions[i].last > a->idle_us ||
+		    now - a->sessions[i].created > a->max_us)
+			session_drop(a, i);
 }
 
 static void who_of(const struct session *s, struct norc_webauth_who *who)
@@ -392,11 +436,12 @@ int norc_webauth_login(struct norc_webauth *a, const char *client, const char *u
 		       struct norc_webauth_who *who, int *retry_after_s)
 {
 	*retry_after_s = 0;
-	struct limit *la = limit_get(a, "a:", client ? client : "?", now);
-	struct limit *lu = limit_get(a, "u:", user ? user : "", now);
-	int64_t until = la->until > lu->until ? la->until : lu->until;
-	if (now < until) {
-		*retry_after_s = (int)((until - now + 999999) / 1000000);
+	char ka[96], ku[96];
+	limit_key(ka, "a:", client ? client : "?");
+	limit_key(ku, "u:", user);
+	int wa = limit_wait(a, ka, now), wu = limit_wait(a, ku, now);
+	if (wa || wu) { /* refused unchecked, and not counted: waiting is not failing */
+		*retry_after_s = wa > wu ? wa : wu;
 		return NORC_EBUSY;
 	}
 	const struct user *u = NULL;
@@ -409,13 +454,13 @@ int norc_webauth_login(struct norc_webauth *a, const char *client, const char *u
 		  CRYPTO_memcmp(got, hash, strlen(hash)) == 0;
 	OPENSSL_cleanse(a->cd->output, sizeof(a->cd->output));
 	if (!ok) {
-		limit_fail(la, now);
-		limit_fail(lu, now);
+		limit_fail(a, ka, now);
+		limit_fail(a, ku, now);
 		return NORC_EINVAL;
 	}
-	la->failures = lu->failures = 0;
-	la->wait_s = lu->wait_s = 0;
-	la->until = lu->until = 0;
+	limit_forget(a, ka, now);
+	limit_forget(a, ku, now);
+	session_sweep(a, now);
 	/* a full table: the session idle longest goes */
 	if (a->n_sessions == MAX_SESSIONS) {
 		size_t old = 0;
@@ -538,6 +583,11 @@ int norc_webauth_users_file_set(const char *path, const char *name, int role, co
 	if (!valid_name(name))
 		return norc_err_set(err, errlen, NORC_EINVAL, "user name '%s' is not valid; use "
 				    "1-64 letters, digits and _ . - @", name);
+	if (hash && (role < NORC_ROLE_VIEWER || role > NORC_ROLE_ADMIN || !strong_hash(hash) ||
+		     strpbrk(hash, ":\r\n")))
+		return norc_err_set(err, errlen, NORC_EINVAL, "user %s: give a role (viewer, "
+				    "operator, admin) and a crypt(3) hash from norc_webauth_hash_"
+				    "password", name);
 	FILE *in = fopen(path, "re");
 	if (!in && errno != ENOENT)
 		return norc_err_set(err, errlen, NORC_EIO, "users file %s: cannot read it (%s)",
@@ -571,12 +621,15 @@ int norc_webauth_users_file_set(const char *path, const char *name, int role, co
 			fputc('\n', out);
 	}
 	free(line);
+	int rc = NORC_OK;
+	if (in && ferror(in))
+		rc = norc_err_set(err, errlen, NORC_EIO, "users file %s: cannot read it whole (%s); "
+				  "left as it was", path, strerror(errno));
 	if (in)
 		fclose(in);
 	if (hash)
 		fprintf(out, "%s:%s:%s\n", name, norc_webauth_role_name(role), hash);
-	int rc = NORC_OK;
-	if (fflush(out) != 0 || fsync(fileno(out)) != 0)
+	if (rc == NORC_OK && (fflush(out) != 0 || fsync(fileno(out)) != 0))
 		rc = norc_err_set(err, errlen, NORC_EIO, "users file %s: cannot write it (%s)", path,
 				  strerror(errno));
 	fclose(out);

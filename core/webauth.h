@@ -31,7 +31,7 @@ const char *norc_webauth_role_name(int role);
 struct norc_webauth;
 
 /* Who a request comes from. Strings are borrowed from the norc_webauth and stay valid until
- * its next login, logout, reload or expiry sweep. */
+ * its next login (which also drops expired sessions), logout or reload. */
 struct norc_webauth_who {
 	const char *user; /* user or token name; "anonymous" */
 	int role;
