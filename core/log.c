@@ -48,6 +48,11 @@ void norc_logv(enum norc_level level, const char *fmt, va_list ap)
 	FILE *out = sink ? sink : stderr;
 	char msg[2048];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* one message, one line: a newline or other control character in what a client or a
+	 * task sent cannot forge further log lines (norc_web's log is an audit trail) */
+	for (char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = *c == '\t' ? ' ' : '?';
 	if (style == NORC_LOG_PLAIN) {
 		if (level <= NORC_LOG_WARN)
 			fprintf(out, "norc: %s: %s\n", level == NORC_LOG_ERROR ? "error" : "warning", msg);

@@ -2,6 +2,7 @@
  * webauth.c - see webauth.h.
  */
 #include "webauth.h"
+#include "log.h"
 #include "mem.h"
 #include "params.h"
 
@@ -13,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_SESSIONS 4096
+#define MAX_USER_SESSIONS 32 /* per user: one account cannot push everybody else out */
 #define MAX_LIMITS 4096
 #define LIMIT_WINDOW_US (15 * 60 * INT64_C(1000000)) /* failures older than this are forgotten */
 #define FIRST_WAIT_S 30
@@ -37,6 +40,7 @@ struct token {
 
 struct session {
 	unsigned char key[32]; /* SHA-256 of the cookie */
+	unsigned char pw[32];  /* SHA-256 of the user's password hash: a new password ends it */
 	char csrf[NORC_WEBAUTH_ID_LEN];
 	char *user;
 	int role;
@@ -323,7 +327,10 @@ int norc_webauth_reload(struct norc_webauth *a, const struct norc_config *cfg, c
 		size_t j = 0;
 		while (j < n && strcmp(users[j].name, s->user) != 0)
 			j++;
-		if (j == n || users[j].role != s->role)
+		unsigned char pw[32];
+		if (j < n)
+			sha256(users[j].hash, strlen(users[j].hash), pw);
+		if (j == n || users[j].role != s->role || memcmp(pw, s->pw, sizeof(pw)) != 0)
 			session_drop(a, i);
 	}
 	return NORC_OK;
@@ -448,7 +455,8 @@ int norc_webauth_login(struct norc_webauth *a, const char *client, const char *u
 	for (size_t i = 0; user && i < a->n_users; i++)
 		if (strcmp(a->users[i].name, user) == 0)
 			u = &a->users[i];
-	const char *hash = u ? u->hash : a->dummy_hash;
+	/* an unknown name costs what a known one does: the first user's hash method and cost */
+	const char *hash = u ? u->hash : a->n_users ? a->users[0].hash : a->dummy_hash;
 	const char *got = crypt_r(password ? password : "", hash, a->cd);
 	bool ok = u && got && got[0] != '*' && strlen(got) == strlen(hash) &&
 		  CRYPTO_memcmp(got, hash, strlen(hash)) == 0;
@@ -461,18 +469,27 @@ int norc_webauth_login(struct norc_webauth *a, const char *client, const char *u
 	limit_forget(a, ka, now);
 	limit_forget(a, ku, now);
 	session_sweep(a, now);
-	/* a full table: the session idle longest goes */
-	if (a->n_sessions == MAX_SESSIONS) {
-		size_t old = 0;
-		for (size_t i = 1; i < a->n_sessions; i++)
-			if (a->sessions[i].last < a->sessions[old].last)
-				old = i;
-		session_drop(a, old);
+	/* a user at MAX_USER_SESSIONS loses its own session idle longest; a full table loses the
+	 * session idle longest of all */
+	size_t mine = 0, my_old = SIZE_MAX, old = 0;
+	for (size_t i = 0; i < a->n_sessions; i++) {
+		if (strcmp(a->sessions[i].user, u->name) == 0) {
+			mine++;
+			if (my_old == SIZE_MAX || a->sessions[i].last < a->sessions[my_old].last)
+				my_old = i;
+		}
+		if (a->sessions[i].last < a->sessions[old].last)
+			old = i;
 	}
+	if (mine >= MAX_USER_SESSIONS)
+		session_drop(a, my_old);
+	else if (a->n_sessions == MAX_SESSIONS)
+		session_drop(a, old);
 	struct session *s = &a->sessions[a->n_sessions];
 	if (random_hex(cookie) != NORC_OK || random_hex(s->csrf) != NORC_OK)
 		return NORC_ERR;
 	sha256(cookie, strlen(cookie), s->key);
+	sha256(u->hash, strlen(u->hash), s->pw);
 	s->user = norc_xstrdup(u->name);
 	s->role = u->role;
 	s->created = s->last = now;
@@ -588,10 +605,23 @@ int norc_webauth_users_file_set(const char *path, const char *name, int role, co
 		return norc_err_set(err, errlen, NORC_EINVAL, "user %s: give a role (viewer, "
 				    "operator, admin) and a crypt(3) hash from norc_webauth_hash_"
 				    "password", name);
+	/* one writer at a time: two `norc web user add` never lose each other's change */
+	char *lockpath = norc_xasprintf("%s.lock", path);
+	int lock = open(lockpath, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	free(lockpath);
+	if (lock < 0 || flock(lock, LOCK_EX) != 0) {
+		int e = errno;
+		if (lock >= 0)
+			close(lock);
+		return norc_err_set(err, errlen, NORC_EIO, "users file %s: cannot lock it (%s)", path,
+				    strerror(e));
+	}
 	FILE *in = fopen(path, "re");
-	if (!in && errno != ENOENT)
+	if (!in && errno != ENOENT) {
+		close(lock);
 		return norc_err_set(err, errlen, NORC_EIO, "users file %s: cannot read it (%s)",
 				    path, strerror(errno));
+	}
 	char *tmp = norc_xasprintf("%s.tmp.%ld", path, (long)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
@@ -602,9 +632,16 @@ int norc_webauth_users_file_set(const char *path, const char *name, int role, co
 		if (in)
 			fclose(in);
 		free(tmp);
+		close(lock);
 		return norc_err_set(err, errlen, NORC_EIO, "users file %s: cannot write next to it "
 				    "(%s)", path, strerror(e));
 	}
+	/* the new file keeps the old one's owner and group (norc_web must still read it after
+	 * an edit through sudo), never a wider mode than 0600 */
+	struct stat st;
+	if (in && fstat(fileno(in), &st) == 0 &&
+	    (fchown(fd, st.st_uid, st.st_gid) != 0 || fchmod(fd, st.st_mode & 0600) != 0))
+		NORC_WARN("users file %s: cannot keep its owner (%s)", path, strerror(errno));
 	char *line = NULL;
 	size_t cap = 0, nl = strlen(name);
 	bool found = false;
@@ -642,5 +679,6 @@ int norc_webauth_users_file_set(const char *path, const char *name, int role, co
 	if (rc != NORC_OK)
 		unlink(tmp);
 	free(tmp);
+	close(lock);
 	return rc;
 }

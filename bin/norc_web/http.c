@@ -269,6 +269,14 @@ static enum MHD_Result route(struct norc_web_req *r)
 				      "than %d bytes", NORC_WEB_MAX_BODY);
 	bool post = strcmp(r->method, "POST") == 0;
 	bool api = strncmp(r->url, "/api/", 5) == 0;
+	/* JSON only: a form on another site cannot send it without a CORS preflight, which is
+	 * never answered (so no login CSRF and no cross-site POST at all) */
+	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (post && api && (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+			    (ct[16] && ct[16] != ';' && ct[16] != ' ')))
+		return norc_web_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "POST %s: send the body "
+				      "as Content-Type: application/json", r->url);
 	if (strcmp(r->url, "/api/login") == 0) {
 		if (!post)
 			return norc_web_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "log in with POST");
@@ -326,17 +334,25 @@ enum MHD_Result norc_web_handler(void *cls, struct MHD_Connection *conn, const c
 		r->url = url;
 		set_client(r);
 		*con_cls = r;
+		/* a declared length over the limit: the 413 at once, before any body is read */
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > NORC_WEB_MAX_BODY) {
+			r->too_big = true;
+			return route(r);
+		}
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!r->too_big && r->body_len + *upload_size <= NORC_WEB_MAX_BODY) {
-			r->body = norc_xrealloc(r->body, r->body_len + *upload_size + 1);
-			memcpy(r->body + r->body_len, upload, *upload_size);
-			r->body_len += *upload_size;
-			r->body[r->body_len] = '\0';
-		} else {
-			r->too_big = true;
+		if (r->too_big || r->body_len + *upload_size > NORC_WEB_MAX_BODY) {
+			r->too_big = true; /* a chunked body: dropped as it comes, 413 at its end */
+			*upload_size = 0;
+			return MHD_YES;
 		}
+		r->body = norc_xrealloc(r->body, r->body_len + *upload_size + 1);
+		memcpy(r->body + r->body_len, upload, *upload_size);
+		r->body_len += *upload_size;
+		r->body[r->body_len] = '\0';
 		*upload_size = 0;
 		return MHD_YES;
 	}

@@ -177,7 +177,8 @@ int main(int argc, char **argv)
 	struct MHD_Daemon *d = NULL;
 	if (rc == NORC_OK) {
 		w.metrics = norc_web_metrics_new(norc_clock_now_us());
-		unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (w.tls ? MHD_USE_TLS : 0);
+		unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (w.tls ? MHD_USE_TLS : 0) |
+				     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
 		if (w.tls)
 			d = MHD_start_daemon(flags, 0, NULL, NULL, norc_web_handler, &w,
 					     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,

@@ -70,6 +70,11 @@ req POST /api/login "${J[@]}" -d '{"user":"val","password":"nope-nope"}'
 expect_code "a wrong password is refused" 401 "wrong user name or password"
 req POST /api/login "${J[@]}" -d '{"user":"val"'
 expect_code "bad JSON is a 400" 400 "must be a JSON object"
+req POST /api/login -H 'Content-Type: text/plain' -d '{"user":"val","password":"viewer-secret-1","x":"="}'
+expect_code "a text/plain login (a cross-site form) is refused" 415 "application/json"
+req POST /api/login "${J[@]}" -d '{"user":"val\n[2026/01/01 00:00:00.000000] INFO: web: forged","password":"x"}'
+expect_code "a user name with a newline is just a failed login" 401
+grep -q '^\[2026/01/01 00:00:00.000000\] INFO: web: forged' "$WORK/web.log" && bad "a log line was forged" || ok "and cannot forge a line in norc_web's log"
 req POST /api/login "${J[@]}" -d '{"user":"val"}'
 expect_code "a login without password is a 400" 400 "give"
 req GET /api/login; expect_code "login takes POST only" 405
@@ -166,7 +171,7 @@ norc task add Nap --command "exec sleep 47.$$" >/dev/null
 req POST /api/tasks/$(sql "SELECT id FROM tasks WHERE name = 'Nap'")/run "${T[@]}" -d '{"queue":"Q"}'
 kid=$(python3 -c "import json; print(json.load(open('$OUT'))['id'])")
 wait_for 5 "SELECT status FROM instances WHERE id = $kid" 2 || bad "Nap is not running"
-req POST /api/instances/$kid/kill -b "$vjar" -H "X-CSRF-Token: $vcsrf"
+req POST /api/instances/$kid/kill -b "$vjar" -H "X-CSRF-Token: $vcsrf" "${J[@]}"
 expect_code "a viewer may not kill an instance" 403
 req POST /api/instances/$kid/kill "${T[@]}"; expect_code "the operator kills a running instance" 200
 wait_for 5 "SELECT status FROM instances WHERE id = $kid" 16 && ok "it ends INTERRUPTED" || bad "not interrupted"
@@ -176,7 +181,7 @@ req POST /api/schedules/$sid/pause "${T[@]}"; expect_code "pause a schedule" 200
 [ "$(sql "SELECT paused FROM schedules WHERE id = $sid")" = 1 ] && ok "it is paused" || bad "schedule not paused"
 req POST /api/schedules/$sid/resume "${T[@]}"; expect_code "resume it" 200
 [ "$(sql "SELECT paused FROM schedules WHERE id = $sid")" = 0 ] && ok "it is resumed" || bad "schedule not resumed"
-req POST /api/schedules/$sid/pause -b "$vjar" -H "X-CSRF-Token: $vcsrf"
+req POST /api/schedules/$sid/pause -b "$vjar" -H "X-CSRF-Token: $vcsrf" "${J[@]}"
 expect_code "a viewer may not pause a schedule" 403
 
 # --- metrics (ends settle 5 s before they count)
@@ -189,7 +194,9 @@ grep -q '^norc_fire_lag_seconds_count [0-9]' "$OUT" && grep -q '^norc_fire_lag_s
 grep -q '^norc_queue_items{queue="Q"} 0$' "$OUT" && ok "queue depth" || bad "queue items"
 
 # --- logout; SIGHUP ends a removed user's sessions
-req POST /api/logout -b "$vjar" -H "X-CSRF-Token: $vcsrf"; expect_code "logout" 200
+req POST /api/logout -b "$vjar" -H "X-CSRF-Token: $vcsrf"
+expect_code "a POST that is not JSON is refused (no form can post here)" 415 "application/json"
+req POST /api/logout -b "$vjar" -H "X-CSRF-Token: $vcsrf" "${J[@]}"; expect_code "logout" 200
 req GET /api/session -b "$vjar"; expect_code "the session is gone after logout" 401
 req POST /api/login "${J[@]}" -c "$jar" -d '{"user":"root","password":"admin-secret-1"}'
 expect_code "the admin logs in again" 200
@@ -236,6 +243,17 @@ CODE=$(curl -s -o "$OUT" -w '%{http_code}' "http://127.0.0.1:$port2/api/executor
 [ "$CODE" != 200 ] && ok "plain HTTP is not served on the TLS port" || bad "HTTP answered on the TLS port"
 CODE=$(curl -sk -o "$OUT" -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{"request":"pause"}' "https://127.0.0.1:$port2/api/control/executors/$eid")
 expect_code "anonymous viewers control nothing" 403 "needs the operator role"
+
+# --- IPv6 (when this host has ::1)
+if ip -6 addr show dev lo 2>/dev/null | grep -q '::1/128'; then
+  port3=$(free_port)
+  "$bindir/norc_web" -C "$WORK/tls.conf" --listen "[::1]:$port3" >"$WORK/web3.log" 2>&1 & pids+=($!)
+  for _ in $(seq 50); do curl -sk -o /dev/null "https://[::1]:$port3/" && break; sleep 0.1; done
+  CODE=$(curl -sk -o "$OUT" -w '%{http_code}' "https://[::1]:$port3/api/counts")
+  expect_code "--listen [::1]:PORT serves over IPv6" 200 '"schedulers_alive"'
+else
+  echo "# no ::1 on this host: the IPv6 check is skipped"
+fi
 
 # --- SIGTERM: a clean stop (under ASan this also checks for leaks at exit)
 kill -TERM "$wpid"; wait "$wpid"; rc=$?

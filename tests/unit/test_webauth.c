@@ -50,6 +50,9 @@ static void teardown(void)
 {
 	unlink(file);
 	unlink(users_path);
+	char lockfile[sizeof(users_path) + 8];
+	snprintf(lockfile, sizeof(lockfile), "%s.lock", users_path);
+	unlink(lockfile);
 	rmdir(dir);
 	strcpy(dir, "/tmp/norc-webauth-XXXXXX");
 }
@@ -497,6 +500,23 @@ START_TEST(reload)
 	ck_assert_int_eq(norc_webauth_bearer(a, tok, &who), NORC_OK);
 	ck_assert_int_eq(who.role, NORC_ROLE_ADMIN);
 
+	/* a new password (same role) ends the user's sessions: a stolen cookie dies with it */
+	char cc2[NORC_WEBAUTH_ID_LEN];
+	ck_assert_int_eq(login(a, "::1", "bob", PW_BOB, T0 + S(2), cb, &retry), NORC_OK);
+	ck_assert_int_eq(login(a, "::1", "carol", PW_CAROL, T0 + S(2), cc2, &retry), NORC_OK);
+	ck_assert_int_eq(try_reload(a, err, sizeof(err),
+				    "users = ( " USER("bob", "operator") ", " USER("carol", "operator")
+				    " );\ntokens = ( { name = \"ci\"; role = \"admin\"; sha256 = "
+				    "\"%s\"; } );", h_bob, h_dave, sha), NORC_OK);
+	ck_assert_int_eq(norc_webauth_session(a, cc, T0 + S(3), &who), NORC_ENOTFOUND);
+	ck_assert_int_eq(norc_webauth_session(a, cc2, T0 + S(3), &who), NORC_ENOTFOUND);
+	ck_assert_int_eq(norc_webauth_session(a, cb, T0 + S(3), &who), NORC_OK);
+	ck_assert_int_eq(try_reload(a, err, sizeof(err),
+				    "users = ( " USER("bob", "operator") ", " USER("carol", "operator")
+				    " );\ntokens = ( { name = \"ci\"; role = \"admin\"; sha256 = "
+				    "\"%s\"; } );", h_bob, h_carol, sha), NORC_OK);
+	ck_assert_int_eq(login(a, "::1", "carol", PW_CAROL, T0 + S(4), cc, &retry), NORC_OK);
+
 	/* bad configs are refused, naming the problem, and change nothing */
 	static const struct {
 		const char *user;   /* a user record after carol, or NULL */
@@ -543,7 +563,7 @@ START_TEST(reload)
 	ck_assert_int_eq(login(a, "::1", "bob", PW_BOB, T0 + S(3), cb, &retry), NORC_OK);
 	ck_assert_int_eq(norc_webauth_session(a, cb, T0 + S(4), &who), NORC_OK);
 	ck_assert_int_eq(who.role, NORC_ROLE_OPERATOR);
-	ck_assert_uint_eq(norc_webauth_session_count(a), 2);
+	ck_assert_uint_eq(norc_webauth_session_count(a), 3); /* bob twice, carol */
 	norc_webauth_free(a);
 }
 END_TEST
@@ -665,7 +685,8 @@ START_TEST(users_file)
 	ck_assert_int_eq(norc_webauth_users_file_set(users_path, "no way", NORC_ROLE_VIEWER, h_dave,
 						     err, sizeof(err)), NORC_EINVAL);
 	ck_assert_msg(strstr(err, "'no way' is not valid"), "%s", err);
-	ck_assert_int_eq(count_dir_entries(), 1); /* no temporary files left behind */
+	/* the users file and its lock file; no temporary file left behind */
+	ck_assert_int_eq(count_dir_entries(), 2);
 
 	/* read back by norc_webauth_new, next to the inline users (relative to the config) */
 	struct norc_webauth *a = NULL;
