@@ -13,6 +13,7 @@ op_token=$(sed -n 's/^token: //p' <<<"$tok_op")
 op_line=$(sed -n 's/^config: //p' <<<"$tok_op")
 daemons_setup "${1:-}" norc_web "daemon: { heartbeat = 1; heartbeat_timeout = 3; kill_grace = 1; };
 log_dir = \"log\"; tmp_dir = \"tmp\";
+backup: { plugin = \"LocalBackup\"; timeout = 20; settings: { dir = \"$WORK/store\"; }; };
 web: { listen = \"127.0.0.1:$port\"; root = \"$src/web\"; users_file = \"web-users\";
        tokens = ( $op_line ); };"
 echo "# backend $backend"
@@ -111,6 +112,13 @@ grep -qi '^X-Norc-Log-Source: local' "$H" && ok "read from the local file" || ba
 req GET "/api/logs/instance/$iid?tail=10" -b "$vjar"
 [ "$CODE" = 200 ] && [ "$(wc -c <"$OUT")" = 10 ] && ok "?tail=10 sends the last 10 bytes" || bad "tail: $(wc -c <"$OUT") bytes"
 req GET "/api/logs/executor/$eid" -b "$vjar"; expect_code "an executor log" 200 "Executor #$eid"
+# a log no longer on this host comes from the backup store
+wait_for 10 "SELECT state FROM log_uploads WHERE instance_id = $iid" 2 || bad "the log was not uploaded"
+rm -f "$WORK/log/$(sql "SELECT log_path FROM instances WHERE id = $iid")"
+req GET "/api/logs/instance/$iid" -b "$vjar"; expect_code "a log deleted here comes from the backup" 200 "hello-from-web-$$"
+grep -qi '^X-Norc-Log-Source: backup' "$H" && ok "and says so (X-Norc-Log-Source: backup)" || bad "log source header: $(grep -i x-norc "$H")"
+rm -rf "$WORK/store/norc_logs/$(sql "SELECT log_path FROM instances WHERE id = $iid")"*
+req GET "/api/logs/instance/$iid" -b "$vjar"; expect_code "a log in neither place: 404 saying why" 404 "neither in this host's log_dir nor in LocalBackup"
 req GET "/api/logs/instance/999999" -b "$vjar"; expect_code "no such instance: 404" 404 "no instance #999999"
 req GET "/api/logs/planet/1" -b "$vjar"; expect_code "no such log kind: 404" 404 "use instance, node, executor or scheduler"
 req GET /api/nonsense -b "$vjar"; expect_code "an unknown API path is a 404" 404 "no such API path"
