@@ -25,6 +25,9 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef NORC_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 int norc_daemon_register(struct norc_db *db, const char *kind, int64_t queue_id, int concurrency,
 			 int64_t *id)
@@ -290,4 +293,13 @@ int norc_daemon_signalfd(void)
 	ign.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &ign, NULL);
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+void norc_daemon_notify(const char *state)
+{
+#ifdef NORC_HAVE_SYSTEMD
+	sd_notify(0, state);
+#else
+	(void)state;
+#endif
 }

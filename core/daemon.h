@@ -69,5 +69,8 @@ int norc_daemon_open_file(const struct norc_config *cfg, const char *rel, char *
 /* Block SIGCHLD, SIGINT, SIGTERM and SIGHUP, ignore SIGPIPE, and return a signalfd for
  * them (CLOEXEC, non-blocking); -1 on error. */
 int norc_daemon_signalfd(void);
+/* Tell systemd how the daemon is doing ("READY=1", "STOPPING=1", "STATUS=..."), through
+ * libsystemd's sd_notify when Norc was built with it; a no-op otherwise or outside systemd. */
+void norc_daemon_notify(const char *state);
 
 #endif

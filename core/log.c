@@ -4,14 +4,33 @@
 #include "log.h"
 #include "clock.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static FILE *sink;
 static enum norc_log_style style = NORC_LOG_PLAIN;
 static enum norc_level max_level = NORC_LOG_INFO;
 static bool echo;
+static bool sink_journal, echo_journal; /* that stream is systemd's journal */
+
+/* systemd connects a service's output to the journal and says so in $JOURNAL_STREAM
+ * ("DEV:INODE" of that stream): lines then carry a <priority> prefix and no time stamp
+ * (the journal has its own). */
+static bool is_journal(int fd)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	struct stat st;
+	uintmax_t dev, ino;
+	if (!js || fd < 0 || sscanf(js, "%ju:%ju", &dev, &ino) != 2 || fstat(fd, &st) != 0)
+		return false;
+	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
+}
 
 void norc_log_setup(FILE *stream, enum norc_log_style s, enum norc_level lvl, bool e)
 {
@@ -19,6 +38,18 @@ void norc_log_setup(FILE *stream, enum norc_log_style s, enum norc_level lvl, bo
 	style = s;
 	max_level = lvl;
 	echo = e;
+	sink_journal = is_journal(fileno(stream ? stream : stderr));
+	echo_journal = is_journal(STDOUT_FILENO);
+}
+
+static int priority(enum norc_level level)
+{
+	switch (level) {
+	case NORC_LOG_ERROR: return 3;
+	case NORC_LOG_WARN: return 4;
+	case NORC_LOG_INFO: return 6;
+	default: return 7;
+	}
 }
 
 const char *norc_log_level_name(enum norc_level level)
@@ -63,10 +94,17 @@ void norc_logv(enum norc_level level, const char *fmt, va_list ap)
 	}
 	char stamp[40];
 	norc_log_stamp(norc_clock_now_us(), stamp, sizeof(stamp));
-	fprintf(out, "%s %s: %s\n", stamp, norc_log_level_name(level), msg);
+	if (sink_journal)
+		fprintf(out, "<%d>%s: %s\n", priority(level), norc_log_level_name(level), msg);
+	else
+		fprintf(out, "%s %s: %s\n", stamp, norc_log_level_name(level), msg);
 	fflush(out);
 	if (echo && out != stdout) {
-		fprintf(stdout, "%s %s: %s\n", stamp, norc_log_level_name(level), msg);
+		if (echo_journal)
+			fprintf(stdout, "<%d>%s: %s\n", priority(level), norc_log_level_name(level),
+				msg);
+		else
+			fprintf(stdout, "%s %s: %s\n", stamp, norc_log_level_name(level), msg);
 		fflush(stdout);
 	}
 }

@@ -9,10 +9,10 @@ set -euo pipefail
 what=${1:-build}
 
 build_pkgs=(build-essential cmake pkg-config libmariadb-dev libsqlite3-dev sqlite3 libconfig-dev
-            libcurl4-openssl-dev zlib1g-dev check libjansson-dev libmicrohttpd-dev libssl-dev)
+            libcurl4-openssl-dev zlib1g-dev check libjansson-dev libmicrohttpd-dev libssl-dev libsystemd-dev)
 # python3-botocore: the SigV4 verifier; nodejs and npm: the s3rver and local-aws-sqs emulators
 # (s3-tmp.sh, sqs-tmp.sh); curl: raw SQS requests in sqs-tmp.sh and sqsplugin.sh.
-test_pkgs=(mariadb-server mariadb-client python3 iproute2 procps bc python3-botocore nodejs npm clang libclang-rt-14-dev curl openssl chromium)
+test_pkgs=(mariadb-server mariadb-client python3 iproute2 procps bc python3-botocore nodejs npm clang libclang-rt-14-dev curl openssl chromium systemd)
 bench_pkgs=(cron task-spooler parallel slurm-wlm munge)
 
 pkgs=("${build_pkgs[@]}")

@@ -938,6 +938,7 @@ static void begin_stop(struct executor *ex)
 			norc_clock_mono_us() + (int64_t)ex->cfg->stop_timeout_s * NORC_US_PER_SEC;
 	NORC_INFO("Stopping once %d running instance(s) end (at most %d s).", ex->running,
 		  ex->cfg->stop_timeout_s);
+	norc_daemon_notify("STOPPING=1\nSTATUS=Stopping: waiting for the running instances");
 }
 
 static void handle_request(struct executor *ex, int req)
@@ -1218,7 +1219,12 @@ int main(int argc, char **argv)
 	ex.rcv.cmd_fd = ex.rcv.res_fd = -1;
 	NORC_INFO("<Executor #%" PRId64 "> on queue %s with %d slot(s) initialized; starting...",
 		  ex.id, qname, ex.concurrency);
+	char ready[160];
+	snprintf(ready, sizeof(ready), "READY=1\nSTATUS=Executor #%" PRId64 " on queue %s, %d "
+		 "slot(s)", ex.id, qname, ex.concurrency);
+	norc_daemon_notify(ready);
 	int final = run_loop(&ex);
+	norc_daemon_notify("STOPPING=1");
 	NORC_INFO("Shutting down...");
 	norc_receiver_stop(&ex.rcv);
 	norc_spawn_kill_orphans(instance_running, &ex); /* nothing runs: every leftover goes */

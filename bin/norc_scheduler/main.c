@@ -781,6 +781,7 @@ static int run_loop(struct scheduler *s, int sigfd)
 			if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
 				NORC_INFO("Signal '%s' received!",
 					  si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+				norc_daemon_notify("STOPPING=1");
 				return si.ssi_signo == SIGINT ? NORC_ST_ENDED : NORC_ST_KILLED;
 			}
 			if (si.ssi_signo == SIGHUP) { /* the config, and every schedule */
@@ -872,6 +873,9 @@ int main(int argc, char **argv)
 		NORC_WARN("Released %" PRId64 " schedule(s) still claimed by schedulers that ended.",
 			  orphans);
 	NORC_INFO("<Scheduler #%" PRId64 "> initialized; starting...", s.id);
+	char ready[80];
+	snprintf(ready, sizeof(ready), "READY=1\nSTATUS=Scheduler #%" PRId64, s.id);
+	norc_daemon_notify(ready);
 	if (s.shared)
 		NORC_WARN("NORC_TEST_SHARED_CLAIMS=1: racing other schedulers for every schedule "
 			  "(a test mode)");

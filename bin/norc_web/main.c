@@ -228,6 +228,7 @@ int main(int argc, char **argv)
 		  "%s, files from %s", listen_at ? listen_at : w.cfg->web.listen,
 		  pi ? pi->port : 0, w.tls ? "HTTPS" : "HTTP", norc_webauth_user_count(w.auth),
 		  w.cfg->web.n_tokens, w.cfg->web.anonymous, w.cfg->web.root);
+	norc_daemon_notify("READY=1\nSTATUS=Serving the web page and API");
 	bool stop = false;
 	while (!stop) {
 		MHD_UNSIGNED_LONG_LONG to;
@@ -259,6 +260,7 @@ int main(int argc, char **argv)
 					norc_config_free(nc);
 				} else if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
 					NORC_INFO("norc_web stopping (signal %u)", si.ssi_signo);
+					norc_daemon_notify("STOPPING=1");
 					stop = true;
 				}
 			}
