@@ -55,6 +55,8 @@ static const struct opt opts[] = {
 	{"database.password_file", OPT_PATH, F(db.password_file), 0, 0, false, "file holding the password"},
 	{"database.name", OPT_STR, F(db.name), 0, 0, false, "mariadb database name"},
 	{"database.connect_timeout", OPT_INT, F(db.connect_timeout_s), 1, 3600, false, "seconds"},
+	{"database.io_timeout", OPT_INT, F(db.io_timeout_s), 1, 3600, false,
+	 "seconds a mariadb read or write may wait before the connection counts as lost"},
 	{"log_dir", OPT_PATH, F(log_dir), 0, 0, false, "root of all logs"},
 	{"timezone", OPT_STR, F(timezone), 0, 0, false,
 	 "IANA zone of cron schedules added without --tz (default UTC)"},
@@ -382,6 +384,7 @@ static void set_defaults(struct norc_config *c)
 	c->db.busy_timeout_ms = 5000;
 	c->db.port = 3306;
 	c->db.connect_timeout_s = 10;
+	c->db.io_timeout_s = 60;
 	c->heartbeat_s = 3;
 	c->heartbeat_timeout_s = 20;
 	c->stop_timeout_s = 600;
@@ -569,6 +572,7 @@ int norc_config_db(const struct norc_config *c, struct norc_db_config *out, char
 	out->user = c->db.user;
 	out->database = c->db.name;
 	out->connect_timeout_s = c->db.connect_timeout_s;
+	out->io_timeout_s = c->db.io_timeout_s;
 	out->password = c->db.password;
 	if (c->db.password_file) {
 		int rc = read_password_file(c->db.password_file, password_buf, err, errlen);
@@ -618,6 +622,7 @@ void norc_config_print(const struct norc_config *c, FILE *out, bool json)
 		json_object_set_new(d, "password_file", str_or_null(c->db.password_file));
 		json_object_set_new(d, "name", str_or_null(c->db.name));
 		json_object_set_new(d, "connect_timeout", json_integer(c->db.connect_timeout_s));
+		json_object_set_new(d, "io_timeout", json_integer(c->db.io_timeout_s));
 	}
 	json_object_set_new(o, "database", d);
 	json_object_set_new(o, "log_dir", str_or_null(c->log_dir));

@@ -32,6 +32,7 @@ struct norc_config {
 		char *password_file; /* file whose first line is the password */
 		char *name;          /* database name */
 		int connect_timeout_s;
+		int io_timeout_s; /* a read or write on the connection (a partition ends it) */
 	} db;
 	char *log_dir;
 	char *tmp_dir;
