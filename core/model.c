@@ -373,11 +373,12 @@ int norc_model_task_set(struct norc_db *db, int64_t id, const struct norc_task_d
 		{NORC_TASK_SET_RETRY_MAX_DELAY, "retry_max_delay"},
 		{NORC_TASK_SET_DESCRIPTION, "description"},
 		{NORC_TASK_SET_OVERLAP, "overlap"},
+		{NORC_TASK_SET_PARAMS, "params"},
 	};
 	if ((has & NORC_TASK_SET_DESCRIPTION) && d->description && strlen(d->description) > 512)
 		return norc_err_set(err, errlen, NORC_EINVAL, "task #%" PRId64 ": the description "
 				    "is longer than 512 characters", id);
-	struct norc_arg a[9];
+	struct norc_arg a[10];
 	char sql[256] = "UPDATE tasks SET ";
 	size_t n = 0;
 	for (size_t i = 0; i < NARGS(fields); i++) {
@@ -391,6 +392,8 @@ int norc_model_task_set(struct norc_db *db, int64_t id, const struct norc_task_d
 								     : d->retry_max_delay_s;
 		a[n++] = fields[i].bit == NORC_TASK_SET_DESCRIPTION
 				 ? NORC_AS(d->description ? d->description : "")
+			 : fields[i].bit == NORC_TASK_SET_PARAMS
+				 ? NORC_AS(d->params_json ? d->params_json : "{}")
 				 : NORC_AI(v);
 		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "%s%s = ?", n > 1 ? ", " : "",
 			 fields[i].col);

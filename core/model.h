@@ -81,7 +81,8 @@ int norc_model_task_get(struct norc_db *db, int64_t id, json_t **obj, char *err,
 enum {
 	NORC_TASK_SET_TIMEOUT = 1, NORC_TASK_SET_NICE = 2, NORC_TASK_SET_RETRIES = 4,
 	NORC_TASK_SET_RETRY_DELAY = 8, NORC_TASK_SET_RETRY_MAX_DELAY = 16,
-	NORC_TASK_SET_DESCRIPTION = 32, NORC_TASK_SET_OVERLAP = 64
+	NORC_TASK_SET_DESCRIPTION = 32, NORC_TASK_SET_OVERLAP = 64,
+	NORC_TASK_SET_PARAMS = 128 /* params_json, already checked by the type's plugin */
 };
 int norc_model_task_set(struct norc_db *db, int64_t id, const struct norc_task_def *set, int has,
 			char *err, size_t errlen);

@@ -166,37 +166,99 @@ static int task_add(struct norc_cli *cli, int argc, char **argv)
 	return norc_cli_task_add(cli, &how, argc, argv);
 }
 
+/* The new parameters of task id (the whole set), checked by its type's plugin, into
+ * d->params_json (caller frees *json). */
+static int set_params(struct norc_cli *cli, int64_t id, const struct norc_params *params,
+		      struct norc_task_def *d, char **json)
+{
+	char err[512];
+	json_t *t;
+	if (norc_cli_plugins(cli) != NORC_OK)
+		return NORC_EXIT_FAIL;
+	if (norc_model_task_get(cli->db, id, &t, err, sizeof(err)) != NORC_OK)
+		return norc_cli_fail("%s", err);
+	const char *type = json_string_value(json_object_get(t, "type"));
+	const struct norc_plugin_entry *p = norc_plugin_find(NORC_KIND_TASK, type ? type : "");
+	int rc = NORC_EXIT_OK;
+	err[0] = '\0';
+	if (!p)
+		rc = norc_cli_fail("task #%" PRId64 ": no task plugin named '%s' is loaded; `norc "
+				   "plugins` lists them", id, type ? type : "?");
+	else if (((const struct norc_task_ops *)p->desc->ops)->validate(p->state, params, err,
+									 sizeof(err)) != NORC_OK)
+		rc = norc_cli_fail("task #%" PRId64 ": %s", id, *err ? err : "invalid parameters");
+	json_decref(t);
+	if (rc == NORC_EXIT_OK)
+		d->params_json = *json = norc_params_to_json(params);
+	return rc;
+}
+
 static int task_set(struct norc_cli *cli, int argc, char **argv)
 {
-	static const struct option lo[] = {RUN_SETTING_OPTS, {"help", no_argument, NULL, 'h'}, {0}};
+	static const struct option lo[] = {RUN_SETTING_OPTS,
+					   {"command", required_argument, NULL, 'c'},
+					   {"param", required_argument, NULL, 'p'},
+					   {"help", no_argument, NULL, 'h'},
+					   {0}};
 	struct norc_task_def d = {0};
+	struct norc_params *params = norc_params_new();
+	char perr[512];
 	int c, rc = NORC_EXIT_OK, has = 0;
 	while (rc == NORC_EXIT_OK &&
-	       (c = norc_cli_getopt("task set", argc, argv, "T:n:r:D:M:d:O:h", lo)) != -1) {
+	       (c = norc_cli_getopt("task set", argc, argv, "T:n:r:D:M:d:O:c:p:h", lo)) != -1) {
 		if (run_setting(c, "task set", &d, &has, &rc))
 			continue;
+		if (c == 'c') {
+			norc_params_set(params, "command", optarg);
+			has |= NORC_TASK_SET_PARAMS;
+			continue;
+		}
+		if (c == 'p') {
+			if (norc_params_set_kv(params, optarg, perr, sizeof(perr)) != NORC_OK)
+				rc = norc_cli_usage_error("task set", "%s", perr);
+			has |= NORC_TASK_SET_PARAMS;
+			continue;
+		}
 		if (c == 'h') {
 			printf("usage: norc task set NAME|ID [--timeout D] [--nice N] [--retries N]\n"
 			       "                     [--retry-delay D] [--retry-max-delay D]\n"
-			       "                     [--overlap P] [--description TEXT]\n\n"
+			       "                     [--overlap P] [--description TEXT]\n"
+			       "                     [--command CMD] [--param KEY=VALUE]...\n\n"
 			       "Changes a task's run settings (see `norc task add --help`). They apply "
-			       "to runs\nthat start from now on, retries included.\n");
+			       "to runs\nthat start from now on, retries included. --command and "
+			       "--param replace the\ntask's parameters, all of them (give every one "
+			       "it needs), checked by its plugin.\n");
+			norc_params_free(params);
 			return NORC_EXIT_OK;
 		}
 		rc = NORC_EXIT_USAGE;
 	}
-	if (rc != NORC_EXIT_OK)
+	if (rc != NORC_EXIT_OK) {
+		norc_params_free(params);
 		return rc;
-	if (optind + 1 != argc)
-		return norc_cli_usage_error("task set", "give exactly one task NAME or ID");
-	if (!has)
-		return norc_cli_usage_error("task set", "give at least one setting to change");
-	if (norc_cli_db(cli, true) != NORC_OK)
+	}
+	if (optind + 1 != argc || !has || norc_cli_db(cli, true) != NORC_OK) {
+		norc_params_free(params);
+		if (optind + 1 != argc)
+			return norc_cli_usage_error("task set", "give exactly one task NAME or ID");
+		if (!has)
+			return norc_cli_usage_error("task set", "give at least one setting to change");
 		return NORC_EXIT_FAIL;
-	char err[512];
+	}
+	char err[512], *json = NULL;
 	int64_t id;
-	if (norc_model_task_find(cli->db, argv[optind], &id, err, sizeof(err)) != NORC_OK ||
-	    norc_model_task_set(cli->db, id, &d, has, err, sizeof(err)) != NORC_OK)
+	if (norc_model_task_find(cli->db, argv[optind], &id, err, sizeof(err)) != NORC_OK) {
+		norc_params_free(params);
+		return norc_cli_fail("%s", err);
+	}
+	if ((has & NORC_TASK_SET_PARAMS) && set_params(cli, id, params, &d, &json) != NORC_EXIT_OK) {
+		norc_params_free(params);
+		return NORC_EXIT_FAIL;
+	}
+	norc_params_free(params);
+	rc = norc_model_task_set(cli->db, id, &d, has, err, sizeof(err));
+	free(json);
+	if (rc != NORC_OK)
 		return norc_cli_fail("%s", err);
 	if (!cli->json)
 		printf("task %s changed\n", argv[optind]);

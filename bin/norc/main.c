@@ -30,6 +30,7 @@ static const struct norc_cli_cmd commands[] = {
 	{"job", norc_cmd_job, "define jobs (DAGs of tasks) and retry their runs"},
 	{"cron", norc_cmd_cron, "preview a cron rule's fire times"},
 	{"import-crontab", norc_cmd_import_crontab, "turn a crontab into tasks and schedules"},
+	{"apply", norc_cmd_apply, "make the database match a file of queues, tasks, jobs, schedules"},
 	{"up", norc_cmd_up, "run a single-host Norc in the foreground (scheduler + executors)"},
 	{"run", norc_cmd_run, "enqueue one instance of a task now"},
 	{"instance", norc_cmd_instance, "list and show task instances (runs)"},

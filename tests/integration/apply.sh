@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# apply.sh sqlite|mariadb - `norc apply FILE`: a declarative file of queues, tasks, jobs and
+# schedules is applied idempotently (a second run changes nothing), changes are planned and
+# made in place (settings, parameters, schedules, job nodes and dependencies), --dry-run
+# changes nothing, --prune removes what the file lost, and a bad file is refused with its
+# line, changing nothing.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+daemons_setup "${1:-}" norc_apply ''
+echo "# backend $backend"
+norc init >/dev/null
+F="$WORK/fleet.conf"
+cat >"$F" <<'EOF'
+queues = ( { name = "Reports"; }, { name = "Batch"; type = "DBQueue"; } );
+tasks = (
+  { name = "report"; command = "echo report"; timeout = "2h"; retries = 2; retry_delay = "5m";
+    overlap = "skip"; description = "nightly report";
+    schedules = ( { queue = "Reports"; cron = "0 0 2 * * *"; tz = "Europe/Berlin"; },
+                  { queue = "Batch"; period = "1h"; reps = 0; catch_up = "all:10"; } ); },
+  { name = "extract"; command = "echo extract"; },
+  { name = "load"; command = "echo load"; nice = 5; }
+);
+jobs = (
+  { name = "etl"; fail_fast = true; timeout = "1h";
+    nodes = ( { name = "e"; task = "extract"; }, { name = "l"; task = "load"; } );
+    deps = ( [ "e", "l" ] );
+    schedules = ( { queue = "Batch"; cron = "@daily"; } ); }
+);
+EOF
+count() { sql "SELECT (SELECT COUNT(*) FROM queues WHERE deleted = 0), (SELECT COUNT(*) FROM tasks WHERE deleted = 0), (SELECT COUNT(*) FROM schedules WHERE deleted = 0), (SELECT COUNT(*) FROM job_deps)" | tr '|\t' '  '; }
+
+# --- bad files change nothing and name the line
+bad_file() { # DESC REGEX: the file on stdin
+  cat >"$WORK/bad.conf"
+  expect_fail "$1" 1 "$2" norc apply "$WORK/bad.conf"
+}
+echo 'tasks = ( { name = "a"; command = "x" } ' | bad_file "a syntax error names its line" 'apply .*bad.conf:[0-9]+: syntax error'
+echo 'tasks = ( { name = "a"; command = "x"; colour = 1; } );' | bad_file "an unknown key is refused" 'unknown key .colour.; the keys are'
+echo 'tasks = ( { name = "a"; command = "x"; schedules = ( { queue = "Nope"; period = 60; } ); } );' | bad_file "an unknown queue is refused" 'no queue Nope; add it to queues'
+echo 'tasks = ( { name = "a"; command = "x"; schedules = ( { queue = "Q"; cron = "61 * * * * *"; } ); } ); queues = ( { name = "Q"; } );' | bad_file "a bad cron rule is refused" 'bad.conf:1: a, schedule 1: .*61'
+echo 'tasks = ( { name = "a"; command = "x"; schedules = ( { queue = "Q"; cron = "@daily"; tz = "Mars/Base"; } ); } ); queues = ( { name = "Q"; } );' | bad_file "an unknown zone is refused" 'Mars/Base'
+echo 'tasks = ( { name = "a"; command = "x"; schedules = ( { queue = "Q"; cron = "@daily"; period = 5; } ); } ); queues = ( { name = "Q"; } );' | bad_file "period and cron together are refused" 'exactly one of period and cron'
+echo 'tasks = ( { name = "a"; command = "x"; }, { name = "a"; command = "y"; } );' | bad_file "a name twice is refused" 'a is defined twice'
+echo 'tasks = ( { name = "a"; } );' | bad_file "a command task without command is refused" 'give its command'
+printf 'tasks = ( { name = "a"; command = "x"; } );\njobs = ( { name = "j"; nodes = ( { name = "p"; task = "a"; }, { name = "q"; task = "a"; } );\n deps = ( [ "p", "q" ], [ "q", "p" ] ); } );\n' | bad_file "a cycle in a job is refused" 'job j: its dependencies contain a cycle'
+echo 'jobs = ( { name = "j"; nodes = ( { name = "p"; task = "ghost"; } ); } );' | bad_file "a node running an unknown task is refused" 'node p: no task ghost'
+[ "$(count)" = "0 0 0 0" ] && ok "and none of them changed anything" || bad "state after bad files: $(count)"
+
+# --- the first apply, then nothing to change
+expect_ok "--dry-run prints the plan" norc apply "$F" --dry-run
+expect_out "with every step" "^add +etl +dependency e -> l"
+[ "$(count)" = "0 0 0 0" ] && ok "--dry-run changed nothing" || bad "dry run changed: $(count)"
+expect_ok "apply" norc apply "$F"
+expect_out "it says how many changes it made" "12 change\(s\) made"
+[ "$(count)" = "2 4 3 1" ] && ok "2 queues, 4 tasks (a job among them), 3 schedules, 1 dependency" || bad "state: $(count)"
+[ "$(sql "SELECT timeout, retries, retry_delay, overlap FROM tasks WHERE name = 'report'" | tr '|\t' '  ')" = "7200 2 300 1" ] \
+  && ok "report's settings (timeout 2h, 2 retries, 5m delay, overlap skip)" || bad "report settings"
+[ "$(sql "SELECT s.tz FROM schedules s JOIN queues q ON q.id = s.queue_id WHERE q.name = 'Reports'")" = "Europe/Berlin" ] \
+  && ok "the cron schedule is in its zone" || bad "tz"
+[ "$(sql "SELECT catch_up, catch_up_max, repetitions FROM schedules WHERE kind = 'period'" | tr '|\t' '  ')" = "2 10 0" ] \
+  && ok "the period schedule: catch up all (at most 10), forever" || bad "period schedule"
+expect_ok "apply again" norc apply "$F"
+expect_out "changes nothing" "nothing to change"
+expect_ok "--json plan" norc --json apply "$F" --dry-run
+expect_json "an empty JSON plan" "j == []"
+
+# --- changes are made in place
+sid=$(sql "SELECT id FROM schedules WHERE kind = 'period'")
+eid=$(sql "SELECT id FROM tasks WHERE name = 'extract'")
+norc task add stray --command true >/dev/null
+sed -e 's/0 0 2 \* \* \*/0 30 2 * * */; s/retries = 2;/retries = 3;/; s/echo extract/echo extract2/; s/deps = ( \[ "e", "l" \] );/deps = ( );/; s/reps = 0; catch_up = "all:10"/reps = 5; catch_up = "all:10"/' "$F" >"$WORK/f2.conf"
+expect_ok "apply a changed file with --prune" norc apply "$WORK/f2.conf" --prune
+expect_out "the retries change" "^change +report +retries"
+expect_out "the period schedule changes its repetitions" "^change +report +every 3600s on Batch: reps"
+expect_out "the old cron schedule goes" "^remove +report +schedule #"
+expect_out "the stray task goes" "^remove +stray +not in the file"
+[ "$(sql "SELECT repetitions FROM schedules WHERE id = $sid AND deleted = 0")" = 5 ] && ok "the period schedule was changed, not replaced" || bad "schedule $sid"
+[ "$(sql "SELECT id FROM tasks WHERE name = 'extract' AND deleted = 0")" = "$eid" ] && \
+  [ "$(sql "SELECT params FROM tasks WHERE id = $eid")" = '{"command":"echo extract2"}' ] \
+  && ok "extract's command was changed in place (still a node of etl)" || bad "extract: $(sql "SELECT id, params FROM tasks WHERE name = 'extract'")"
+[ "$(sql "SELECT COUNT(*) FROM job_deps")" = 0 ] && ok "the dependency is gone" || bad "deps"
+[ "$(sql "SELECT deleted FROM tasks WHERE name LIKE 'stray%'")" = 1 ] && ok "stray is removed softly (its history stays)" || bad "stray"
+expect_ok "apply it again" norc apply "$WORK/f2.conf" --prune
+expect_out "changes nothing" "nothing to change"
+
+# --- a step refused by a plugin stops the run; fixing it and running again converges
+cat >"$WORK/f3.conf" <<'EOF'
+queues = ( { name = "Reports"; }, { name = "Batch"; } );
+tasks = ( { name = "odd"; type = "CommandTask"; params: { command = "true"; colour = "red"; }; } );
+EOF
+expect_fail "a parameter the plugin refuses stops the run" 1 "stopped at step 1 of 1 \(add odd\): task 'odd': CommandTask has no parameter .*colour" norc apply "$WORK/f3.conf"
+sed -i 's/ colour = "red";//' "$WORK/f3.conf"
+expect_ok "after the fix it applies" norc apply "$WORK/f3.conf"
+expect_out "the rest" "1 change\(s\) made"
+finish
