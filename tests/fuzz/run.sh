@@ -4,14 +4,15 @@
 # (tests/fuzz/corpus/<target>, read only: new inputs go to a scratch folder). A crash, a leak
 # or a failed property (abort) fails the run and leaves the input in build-fuzz/. Targets:
 # cron (core/cron.c), config (core/config.c over libconfig), sigv4 (core/aws.c's
-# canonicalizer). Needs clang and libclang-rt-14-dev (scripts/install-deps.sh test).
+# canonicalizer), report (core/report.c: the web API's report parameters against an
+# in-memory SQLite database). Needs clang and libclang-rt-14-dev (scripts/install-deps.sh test).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 secs=${1:-10}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(cron config sigv4)
+[ ${#targets[@]} -gt 0 ] || targets=(cron config sigv4 report)
 out=${NORC_FUZZ_DIR:-$root/build-fuzz}
 mkdir -p "$out"
 command -v clang >/dev/null || { echo "run.sh: clang is missing; scripts/install-deps.sh test installs it" >&2; exit 2; }
@@ -21,15 +22,17 @@ declare -A src=(
   [cron]="core/cron.c core/tz.c core/mem.c core/clock.c"
   [config]="core/config.c core/params.c core/mem.c"
   [sigv4]="core/aws.c"
+  [report]="core/report.c core/model.c core/db.c core/db_sqlite.c core/db_mariadb.c core/schema.c core/clock.c core/mem.c core/status.c core/params.c core/log.c"
 )
 declare -A libs=(
   [cron]=""
   [config]="$(pkg-config --libs libconfig jansson)"
   [sigv4]="$(pkg-config --libs libcurl libcrypto)"
+  [report]="$(pkg-config --cflags --libs sqlite3 libmariadb jansson)"
 )
 fail=0
 for t in "${targets[@]}"; do
-  [ -n "${src[$t]:-}" ] || { echo "run.sh: unknown target $t (cron config sigv4)" >&2; exit 2; }
+  [ -n "${src[$t]:-}" ] || { echo "run.sh: unknown target $t (cron config sigv4 report)" >&2; exit 2; }
   files=()
   for f in ${src[$t]}; do files+=("$root/$f"); done
   # shellcheck disable=SC2086
