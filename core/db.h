@@ -34,7 +34,7 @@ struct norc_db_config {
 	const char *password; /* already resolved from env/file by config.c */
 	const char *database;
 	int connect_timeout_s;
-	int io_timeout_s; /* mariadb: read/write timeout; a host cut off stops waiting */
+	int io_timeout_s; /* mariadb: read/write timeout (0: none); a host cut off stops waiting */
 };
 
 /* Placeholders in portable DDL that each backend rewrites (see norc_db_ddl). */

@@ -231,8 +231,10 @@ static int connect_server(struct mdb *c, char *err, size_t errlen)
 	/* a server that stopped answering (a partition, a dead node) ends the wait; the daemon's
 	 * loop goes on (children reaped, timeouts enforced) and reconnects later */
 	unsigned io = c->io_timeout_s;
-	mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &io);
-	mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &io);
+	if (io) {
+		mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &io);
+		mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &io);
+	}
 	mysql_options(m, MYSQL_OPT_RECONNECT, &off);
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
@@ -301,7 +303,7 @@ static int mdb_open(struct norc_db *db, const struct norc_db_config *cfg, char *
 	c->password = norc_xstrdup(cfg->password);
 	c->database = cfg->database && *cfg->database ? norc_xstrdup(cfg->database) : NULL;
 	c->connect_timeout_s = cfg->connect_timeout_s > 0 ? (unsigned)cfg->connect_timeout_s : 10;
-	c->io_timeout_s = cfg->io_timeout_s > 0 ? (unsigned)cfg->io_timeout_s : 60;
+	c->io_timeout_s = cfg->io_timeout_s > 0 ? (unsigned)cfg->io_timeout_s : 0; /* 0: none */
 	c->where = c->socket ? norc_xasprintf("socket %s", c->socket)
 			     : norc_xasprintf("%s:%d", c->host, c->port);
 	int rc = connect_server(c, err, errlen);

@@ -152,10 +152,17 @@ static int get_duration(const struct want *w, const config_setting_t *g, const c
 	return 0;
 }
 
-/* A group of plain values as a JSON object (the params of a task or queue). */
-static json_t *params_of(const config_setting_t *g)
+/* A group of plain values as a JSON object (the params of a task or queue): strings, whole
+ * numbers and true/false. NULL (error printed) for anything else. */
+static json_t *params_of(const struct want *w, const config_setting_t *g, const char *what)
 {
 	json_t *o = json_object();
+	if (g && config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		fail_at(w, g, "%s: params must be a group of values: params: { key = \"value\"; }",
+			what);
+		json_decref(o);
+		return NULL;
+	}
 	for (int i = 0; g && i < config_setting_length(g); i++) {
 		const config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
 		char v[64];
@@ -173,7 +180,11 @@ static json_t *params_of(const config_setting_t *g)
 			json_object_set_new(o, config_setting_name(e),
 					    json_string(config_setting_get_bool(e) ? "true" : "false"));
 			break;
-		default: break;
+		default:
+			fail_at(w, e, "%s: parameter %s must be a string, a whole number or true/false",
+				what, config_setting_name(e));
+			json_decref(o);
+			return NULL;
 		}
 	}
 	return o;
@@ -229,6 +240,10 @@ static int read_schedules(struct want *w, const config_setting_t *g, struct want
 		if (get_int(w, s, "reps", 0, 1000000000, has_period ? 1 : 0, &reps, what))
 			return -1;
 		x->reps = (int)reps;
+		int64_t when;
+		if (x->start && norc_clock_parse(x->start, norc_clock_now_us(), &when) != NORC_OK)
+			return fail_at(w, s, "%s: start '%s': give now, +SECONDS, +5m, @EPOCH or "
+				       "'YYYY-MM-DD HH:MM[:SS]' (UTC)", what, x->start);
 		int pol, max;
 		if (!x->catch_up)
 			x->catch_up = "latest";
@@ -275,7 +290,9 @@ static int read_want(struct want *w, const struct norc_config *cfg)
 				return fail_at(w, g, "queue %s is defined twice", name);
 		w->queue_names[w->nqueues] = name;
 		w->queue_types[w->nqueues] = type ? type : "DBQueue";
-		w->queue_params[w->nqueues++] = params_of(config_setting_get_member(g, "params"));
+		w->queue_params[w->nqueues] = params_of(w, config_setting_get_member(g, "params"), name);
+		if (!w->queue_params[w->nqueues++])
+			return -1;
 	}
 	static const char *const lists[] = {"tasks", "jobs"};
 	size_t total = 0;
@@ -337,7 +354,9 @@ static int read_want(struct want *w, const struct norc_config *cfg)
 			if (norc_sched_overlap_parse(t->overlap) < 0)
 				return fail_at(w, g, "%s: overlap '%s': use allow, skip or queue", t->name,
 					       t->overlap);
-			t->params = params_of(config_setting_get_member(g, "params"));
+			t->params = params_of(w, config_setting_get_member(g, "params"), t->name);
+			if (!t->params)
+				return -1;
 			if (cmd)
 				json_object_set_new(t->params, "command", json_string(cmd));
 			const config_setting_t *ff = config_setting_get_member(g, "fail_fast");
@@ -371,6 +390,10 @@ static int read_want(struct want *w, const struct norc_config *cfg)
 						       ? fail_at(w, e, "job %s: a node is a group { name "
 								 "= ...; task = ...; }", t->name)
 						       : -1;
+				char nerr[300];
+				if (norc_model_check_name("node", t->node_names[n], 128, nerr,
+							  sizeof(nerr)) != NORC_OK)
+					return fail_at(w, e, "job %s: %s", t->name, nerr);
 				for (size_t m = 0; m < n; m++)
 					if (strcmp(t->node_names[m], t->node_names[n]) == 0)
 						return fail_at(w, e, "job %s: node %s is defined twice",
@@ -756,6 +779,91 @@ static void plan_job_graph(struct plan *p, const struct want_task *t, json_t *cu
 	free(gone);
 }
 
+/* The steps for one task or job of the file. -1 when it cannot be done (printed). */
+static int plan_task(struct norc_cli *cli, const struct want *w, const struct want_task *t,
+		     struct plan *p)
+{
+	char err[512];
+	int64_t id;
+	json_t *cur = NULL, *live = NULL;
+	if (norc_model_task_find(cli->db, t->name, &id, err, sizeof(err)) != NORC_OK) {
+		plan_add(p, t, "add");
+		if (t->job)
+			plan_job_graph(p, t, NULL);
+		live = json_array();
+		plan_schedules(p, t, live);
+		json_decref(live);
+		return 0;
+	}
+	if (norc_model_task_get(cli->db, id, &cur, err, sizeof(err)) != NORC_OK) {
+		fprintf(stderr, "norc: error: apply: %s\n", err);
+		return -1;
+	}
+	const char *type = json_string_value(json_object_get(cur, "type"));
+	if (!type || strcmp(type, t->type) != 0) { /* a task cannot change its type: replace it */
+		json_t *users = NULL;
+		struct norc_arg a[] = {NORC_AI(id)};
+		static const struct norc_col c[] = {{"job", NORC_COL_TEXT}};
+		norc_model_query(cli->db, "SELECT j.name FROM job_nodes n JOIN tasks j ON j.id = "
+				 "n.job_id WHERE n.task_id = ? AND j.deleted = 0", a, 1, c, 1, &users);
+		if (json_array_size(users)) {
+			fprintf(stderr, "norc: error: apply %s:%d: %s would change from %s to %s, but "
+				"it is a node of job %s; give it another name, or remove the node "
+				"first\n", w->file, t->line, t->name, type ? type : "?", t->type,
+				json_string_value(json_object_get(json_array_get(users, 0), "job")));
+			json_decref(users);
+			json_decref(cur);
+			return -1;
+		}
+		json_decref(users);
+		json_decref(cur);
+		add_action(p, norc_cmd_task, "replace", t->name, "its type changed (history stays)",
+			   "task", "rm", t->name, "--force", NULL);
+		plan_add(p, t, "add");
+		if (t->job)
+			plan_job_graph(p, t, NULL);
+		live = json_array();
+		plan_schedules(p, t, live);
+		json_decref(live);
+		return 0;
+	}
+	const char *ptext = json_string_value(json_object_get(cur, "params"));
+	json_t *pj = json_loads(ptext ? ptext : "{}", 0, NULL);
+	bool same_params = json_equal(pj, t->params);
+	json_decref(pj);
+	if (!same_params) { /* `task set` takes the whole set */
+		add_action(p, norc_cmd_task, "change", t->name, "parameters", "task", "set", t->name,
+			   NULL);
+		const char *k;
+		json_t *v;
+		json_object_foreach(t->params, k, v) {
+			char *kv = norc_xasprintf("%s=%s", k, json_string_value(v));
+			add_args(p, "--param", kv);
+			free(kv);
+		}
+		if (!json_object_size(t->params))
+			add_args(p, "--no-params", NULL);
+	}
+	plan_settings(p, t, cur);
+	json_decref(cur);
+	cur = NULL;
+	if (t->job) {
+		if (norc_jobdef_get(cli->db, t->name, &cur, err, sizeof(err)) != NORC_OK) {
+			fprintf(stderr, "norc: error: apply: %s\n", err);
+			return -1;
+		}
+		plan_job_graph(p, t, cur);
+		json_decref(cur);
+	}
+	if (norc_model_schedule_list(cli->db, id, &live) != NORC_OK) {
+		fprintf(stderr, "norc: error: apply: %s\n", norc_db_errmsg(cli->db));
+		return -1;
+	}
+	plan_schedules(p, t, live);
+	json_decref(live);
+	return 0;
+}
+
 /* Compare the file with the database. -1 on a database error (printed). */
 static int make_plan(struct norc_cli *cli, const struct want *w, bool prune, struct plan *p)
 {
@@ -797,15 +905,31 @@ static int make_plan(struct norc_cli *cli, const struct want *w, bool prune, str
 			}
 		}
 	}
+	/* queues: added when missing; one that exists with another type or parameters is
+	 * refused (there is no `queue set`) */
 	for (size_t i = 0; i < w->nqueues; i++) {
-		bool have = false;
+		json_t *have = NULL;
 		size_t k;
 		json_t *q;
 		json_array_foreach(queues, k, q)
 			if (strcmp(json_string_value(json_object_get(q, "name")), w->queue_names[i]) == 0)
-				have = true;
-		if (have)
+				have = q;
+		if (have) {
+			const char *type = json_string_value(json_object_get(have, "type"));
+			const char *pt = json_string_value(json_object_get(have, "params"));
+			json_t *pj = json_loads(pt ? pt : "{}", 0, NULL);
+			bool same = type && strcmp(type, w->queue_types[i]) == 0 &&
+				    json_equal(pj, w->queue_params[i]);
+			json_decref(pj);
+			if (!same) {
+				fprintf(stderr, "norc: error: apply %s: queue %s exists as a %s with other "
+					"parameters or type than the file's; apply does not change a "
+					"queue: remove it (`norc queue rm`) or match the file to it\n",
+					w->file, w->queue_names[i], type ? type : "?");
+				goto fail;
+			}
 			continue;
+		}
 		add_action(p, norc_cmd_queue, "add", w->queue_names[i], w->queue_types[i], "queue",
 			   "add", w->queue_names[i], "--type", w->queue_types[i], NULL);
 		const char *k2;
@@ -816,78 +940,102 @@ static int make_plan(struct norc_cli *cli, const struct want *w, bool prune, str
 			free(kv);
 		}
 	}
-	/* plain tasks first (job nodes need them), then jobs */
-	for (int pass = 0; pass < 2; pass++)
+	/* plain tasks first (job nodes need them), then jobs, each job after the file's jobs
+	 * its nodes run */
+	bool *done = norc_xcalloc(w->ntasks + 1, sizeof(bool));
+	for (size_t round = 0, left = w->ntasks; left && round <= w->ntasks; round++)
 		for (size_t i = 0; i < w->ntasks; i++) {
 			const struct want_task *t = &w->tasks[i];
-			if (t->job != (pass == 1))
+			if (done[i] || (t->job && round == 0))
 				continue;
-			int64_t id;
-			json_t *cur = NULL, *live = NULL;
-			if (norc_model_task_find(cli->db, t->name, &id, err, sizeof(err)) == NORC_OK) {
-				if (t->job ? norc_jobdef_get(cli->db, t->name, &cur, err, sizeof(err))
-					   : norc_model_task_get(cli->db, id, &cur, err, sizeof(err)))
-					return norc_cli_fail("apply: %s", err) ? -1 : -1;
-				const char *type = json_string_value(json_object_get(cur, "type"));
-				const char *ptext = json_string_value(json_object_get(cur, "params"));
-				json_t *pj = json_loads(ptext ? ptext : "{}", 0, NULL);
-				bool same_type = type && strcmp(type, t->type) == 0;
-				bool same_params = json_equal(pj, t->params);
-				json_decref(pj);
-				if (same_type && !same_params) { /* `task set` takes the whole set */
-					add_action(p, norc_cmd_task, "change", t->name, "parameters",
-						   "task", "set", t->name, NULL);
-					const char *k;
-					json_t *v;
-					json_object_foreach(t->params, k, v) {
-						char *kv = norc_xasprintf("%s=%s", k, json_string_value(v));
-						add_args(p, "--param", kv);
-						free(kv);
-					}
-				}
-				if (!same_type) { /* a task cannot change its type: replace it */
-					add_action(p, norc_cmd_task, "replace", t->name,
-						   "its type changed (history stays)",
-						   "task", "rm", t->name, "--force", NULL);
-					plan_add(p, t, "add");
-					json_decref(cur);
-					cur = NULL;
-				} else {
-					plan_settings(p, t, cur);
-					norc_model_schedule_list(cli->db, id, &live);
-				}
-			} else {
-				plan_add(p, t, "add");
+			bool ready = true;
+			for (size_t n = 0; t->job && n < t->nnodes; n++)
+				for (size_t j = 0; j < w->ntasks; j++)
+					if (j != i && !done[j] && strcmp(w->tasks[j].name, t->node_tasks[n]) == 0)
+						ready = false;
+			if (!ready)
+				continue;
+			done[i] = true;
+			left--;
+			if (plan_task(cli, w, t, p) != 0) {
+				free(done);
+				goto fail;
 			}
-			if (t->job)
-				plan_job_graph(p, t, cur);
-			if (!live)
-				live = json_array();
-			plan_schedules(p, t, live);
-			json_decref(live);
-			json_decref(cur);
 		}
+	for (size_t i = 0; i < w->ntasks; i++)
+		if (!done[i]) {
+			fprintf(stderr, "norc: error: apply %s:%d: job %s: the file's jobs run each "
+				"other in a circle; a job cannot contain itself\n", w->file,
+				w->tasks[i].line, w->tasks[i].name);
+			free(done);
+			goto fail;
+		}
+	free(done);
 	if (prune) {
 		size_t k;
 		json_t *row;
-		const char **names = norc_xcalloc(w->ntasks + 1, sizeof(char *));
+		/* the file's tasks and jobs, and the tasks its job nodes run, stay */
+		size_t nn = 0, cap = w->ntasks + 1;
 		for (size_t i = 0; i < w->ntasks; i++)
-			names[i] = w->tasks[i].name;
-		/* jobs first: a task still used by a job node cannot go before the job */
-		for (int pass = 0; pass < 2; pass++)
+			cap += w->tasks[i].nnodes;
+		const char **names = norc_xcalloc(cap, sizeof(char *));
+		for (size_t i = 0; i < w->ntasks; i++) {
+			names[nn++] = w->tasks[i].name;
+			for (size_t n = 0; n < w->tasks[i].nnodes; n++)
+				names[nn++] = w->tasks[i].node_tasks[n];
+		}
+		/* a task goes only after every job running it went: rounds over the live
+		 * (job, node task) pairs */
+		static const struct norc_col nc[] = {{"task", NORC_COL_TEXT}, {"job", NORC_COL_TEXT}};
+		json_t *pairs = NULL;
+		if (norc_model_query(cli->db, "SELECT t.name, j.name FROM job_nodes n JOIN tasks t ON "
+				     "t.id = n.task_id JOIN tasks j ON j.id = n.job_id WHERE "
+				     "j.deleted = 0 AND t.deleted = 0", NULL, 0, nc, 2, &pairs) != NORC_OK) {
+			free(names);
+			fprintf(stderr, "norc: error: apply: %s\n", norc_db_errmsg(cli->db));
+			goto fail;
+		}
+		size_t ntask = json_array_size(tasks);
+		bool *gone = norc_xcalloc(ntask + 1, sizeof(bool));
+		for (bool progress = true; progress;) {
+			progress = false;
 			json_array_foreach(tasks, k, row) {
 				const char *name = json_string_value(json_object_get(row, "name"));
-				const char *type = json_string_value(json_object_get(row, "type"));
-				bool job = type && strcmp(type, NORC_JOBDEF_TYPE) == 0;
-				if (job != (pass == 0) || in_list(names, w->ntasks, name))
+				if (gone[k] || in_list(names, nn, name))
 					continue;
+				bool held = false; /* a node of a job that is still there */
+				size_t x;
+				json_t *pr;
+				json_array_foreach(pairs, x, pr) {
+					if (strcmp(json_string_value(json_object_get(pr, "task")), name) != 0)
+						continue;
+					const char *job = json_string_value(json_object_get(pr, "job"));
+					size_t y;
+					json_t *r2;
+					json_array_foreach(tasks, y, r2)
+						if (!gone[y] && strcmp(json_string_value(json_object_get(
+								r2, "name")), job) == 0)
+							held = true;
+				}
+				if (held)
+					continue;
+				gone[k] = progress = true;
 				add_action(p, norc_cmd_task, "remove", name, "not in the file (--prune)",
 					   "task", "rm", name, "--force", NULL);
 			}
+		}
+		free(gone);
+		json_decref(pairs);
 		free(names);
-		json_array_foreach(queues, k, row) {
+		json_array_foreach(queues, k, row) { /* queue groups and used queues stay */
 			const char *name = json_string_value(json_object_get(row, "name"));
-			if (!in_list(w->queue_names, w->nqueues, name))
+			const char *type = json_string_value(json_object_get(row, "type"));
+			bool used = false;
+			for (size_t i = 0; i < w->ntasks; i++)
+				for (size_t x = 0; x < w->tasks[i].nscheds; x++)
+					used |= strcmp(w->tasks[i].scheds[x].queue, name) == 0;
+			if (!used && type && strcmp(type, "QueueGroup") != 0 &&
+			    !in_list(w->queue_names, w->nqueues, name))
 				add_action(p, norc_cmd_queue, "remove", name, "not in the file (--prune)",
 					   "queue", "rm", name, NULL);
 		}
@@ -895,6 +1043,10 @@ static int make_plan(struct norc_cli *cli, const struct want *w, bool prune, str
 	json_decref(queues);
 	json_decref(tasks);
 	return 0;
+fail:
+	json_decref(queues);
+	json_decref(tasks);
+	return -1;
 }
 
 static void print_plan(struct norc_cli *cli, const struct plan *p)

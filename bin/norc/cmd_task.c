@@ -198,6 +198,7 @@ static int task_set(struct norc_cli *cli, int argc, char **argv)
 	static const struct option lo[] = {RUN_SETTING_OPTS,
 					   {"command", required_argument, NULL, 'c'},
 					   {"param", required_argument, NULL, 'p'},
+					   {"no-params", no_argument, NULL, 'N'},
 					   {"help", no_argument, NULL, 'h'},
 					   {0}};
 	struct norc_task_def d = {0};
@@ -205,7 +206,7 @@ static int task_set(struct norc_cli *cli, int argc, char **argv)
 	char perr[512];
 	int c, rc = NORC_EXIT_OK, has = 0;
 	while (rc == NORC_EXIT_OK &&
-	       (c = norc_cli_getopt("task set", argc, argv, "T:n:r:D:M:d:O:c:p:h", lo)) != -1) {
+	       (c = norc_cli_getopt("task set", argc, argv, "T:n:r:D:M:d:O:c:p:Nh", lo)) != -1) {
 		if (run_setting(c, "task set", &d, &has, &rc))
 			continue;
 		if (c == 'c') {
@@ -219,15 +220,20 @@ static int task_set(struct norc_cli *cli, int argc, char **argv)
 			has |= NORC_TASK_SET_PARAMS;
 			continue;
 		}
+		if (c == 'N') { /* no parameters at all (if its plugin allows that) */
+			has |= NORC_TASK_SET_PARAMS;
+			continue;
+		}
 		if (c == 'h') {
 			printf("usage: norc task set NAME|ID [--timeout D] [--nice N] [--retries N]\n"
 			       "                     [--retry-delay D] [--retry-max-delay D]\n"
 			       "                     [--overlap P] [--description TEXT]\n"
-			       "                     [--command CMD] [--param KEY=VALUE]...\n\n"
+			       "                     [--command CMD] [--param KEY=VALUE]... "
+			       "[--no-params]\n\n"
 			       "Changes a task's run settings (see `norc task add --help`). They apply "
 			       "to runs\nthat start from now on, retries included. --command and "
 			       "--param replace the\ntask's parameters, all of them (give every one "
-			       "it needs), checked by its plugin.\n");
+			       "it needs), checked by its plugin;\n--no-params leaves it none.\n");
 			norc_params_free(params);
 			return NORC_EXIT_OK;
 		}

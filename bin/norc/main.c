@@ -150,6 +150,9 @@ int norc_cli_db(struct norc_cli *cli, bool check_schema)
 	struct norc_db_config dc;
 	char *pw = NULL, err[512];
 	rc = norc_config_db(cli->cfg, &dc, &pw, err, sizeof(err));
+	/* an admin command may run long statements (a migration's ALTER on a big table): no
+	 * read/write timeout here, only in the daemons */
+	dc.io_timeout_s = 0;
 	if (rc == NORC_OK)
 		rc = norc_db_open(&dc, &cli->db, err, sizeof(err));
 	free(pw);

@@ -44,6 +44,10 @@ echo 'tasks = ( { name = "a"; command = "x"; }, { name = "a"; command = "y"; } )
 echo 'tasks = ( { name = "a"; } );' | bad_file "a command task without command is refused" 'give its command'
 printf 'tasks = ( { name = "a"; command = "x"; } );\njobs = ( { name = "j"; nodes = ( { name = "p"; task = "a"; }, { name = "q"; task = "a"; } );\n deps = ( [ "p", "q" ], [ "q", "p" ] ); } );\n' | bad_file "a cycle in a job is refused" 'job j: its dependencies contain a cycle'
 echo 'jobs = ( { name = "j"; nodes = ( { name = "p"; task = "ghost"; } ); } );' | bad_file "a node running an unknown task is refused" 'node p: no task ghost'
+echo 'tasks = ( { name = "a"; command = "x"; params: { f = 1.5; }; } );' | bad_file "a parameter that is not a string, number or boolean is refused" 'parameter f must be a string'
+echo 'tasks = ( { name = "a"; command = "x"; schedules = ( { queue = "Q"; period = 5; start = "tomorrow"; } ); } ); queues = ( { name = "Q"; } );' | bad_file "a bad start is refused before anything runs" "start 'tomorrow'"
+echo 'tasks = ( { name = "a"; command = "x"; } ); jobs = ( { name = "j"; nodes = ( { name = "-n"; task = "a"; } ); } );' | bad_file "a bad node name is refused" 'job j: .*-n'
+printf 'jobs = ( { name = "j1"; nodes = ( { name = "a"; task = "j2"; } ); },\n { name = "j2"; nodes = ( { name = "b"; task = "j1"; } ); } );\n' | bad_file "jobs running each other in a circle are refused" 'run each other in a circle'
 [ "$(count)" = "0 0 0 0" ] && ok "and none of them changed anything" || bad "state after bad files: $(count)"
 
 # --- the first apply, then nothing to change
@@ -92,4 +96,34 @@ expect_fail "a parameter the plugin refuses stops the run" 1 "stopped at step 1 
 sed -i 's/ colour = "red";//' "$WORK/f3.conf"
 expect_ok "after the fix it applies" norc apply "$WORK/f3.conf"
 expect_out "the rest" "1 change\(s\) made"
+
+# --- harder changes: parameters emptied, a task becoming a job, nested jobs in any order,
+# --prune leaving what the file uses, a queue that differs
+cat >"$WORK/f4.conf" <<'EOF'
+queues = ( { name = "Reports"; }, { name = "Batch"; } );
+tasks = ( { name = "odd"; command = "true"; }, { name = "leaf"; command = "true"; } );
+jobs = (
+  { name = "outer"; fail_fast = true; nodes = ( { name = "i"; task = "inner"; } ); },
+  { name = "inner"; nodes = ( { name = "l"; task = "leaf"; } ); }
+);
+EOF
+expect_ok "a job listed before the job it runs" norc apply "$WORK/f4.conf" --prune
+[ "$(sql "SELECT COUNT(*) FROM job_nodes n JOIN tasks j ON j.id = n.job_id WHERE j.name = 'outer' AND j.deleted = 0")" = 1 ] \
+  && ok "is applied after it" || bad "outer's node"
+sed -i 's/ fail_fast = true;//' "$WORK/f4.conf"
+expect_ok "fail_fast removed" norc apply "$WORK/f4.conf"
+[ "$(sql "SELECT params FROM tasks WHERE name = 'outer' AND deleted = 0")" = '{}' ] && ok "leaves the job without parameters" || bad "outer params: $(sql "SELECT params FROM tasks WHERE name = 'outer'")"
+expect_ok "and then" norc apply "$WORK/f4.conf"
+expect_out "nothing to change" "nothing to change"
+sed -i 's/{ name = "odd"; command = "true"; }, //; s/^jobs = ($/jobs = ( { name = "odd"; nodes = ( { name = "x"; task = "leaf"; } ); },/' "$WORK/f4.conf"
+expect_ok "a task that becomes a job" norc apply "$WORK/f4.conf"
+expect_out "is replaced" "^replace +odd +its type changed"
+[ "$(sql "SELECT type FROM tasks WHERE name = 'odd' AND deleted = 0")" = Job ] && ok "and is a Job now" || bad "odd type"
+norc task add dbonly --command true >/dev/null
+printf 'jobs = ( { name = "uses"; nodes = ( { name = "d"; task = "dbonly"; } ); } );\n' >"$WORK/f5.conf"
+expect_ok "--prune with a job running a task only the database has" norc apply "$WORK/f5.conf" --prune
+[ "$(sql "SELECT deleted FROM tasks WHERE name = 'dbonly'")" = 0 ] && ok "keeps that task" || bad "dbonly pruned"
+norc queue add Batch >/dev/null 2>&1
+printf 'queues = ( { name = "Batch"; type = "SQSQueue"; } );\n' >"$WORK/f6.conf"
+expect_fail "a queue that exists with another type is refused" 1 "queue Batch exists as a DBQueue" norc apply "$WORK/f6.conf"
 finish

@@ -18,6 +18,8 @@ dbip=10.214.$net.1
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  pkill -KILL -f "sleep 30\.$tag" 2>/dev/null
+  for i in 1 2 3; do ip link del "nv$tag-$i" 2>/dev/null; done # not yet moved into a namespace
   ip netns exec "$db" "$here/mariadb-tmp.sh" stop "$WORK/mdb" >/dev/null 2>&1
   for ns in "$h1" "$h2" "$db" "$sw"; do ip netns del "$ns" 2>/dev/null; done
   rm -rf "$WORK"
@@ -105,10 +107,9 @@ wait_for 20 "SELECT COUNT(*) FROM instances WHERE previous_id = $lid AND status 
   && ok "Long, lost with h1, was retried on h2" || bad "Long retry: $(sql "SELECT id, status, executor_id, attempt FROM instances WHERE task_id = 2")"
 [ "$(sql "SELECT d.host FROM instances i JOIN daemons d ON d.id = i.executor_id WHERE i.previous_id = $lid")" = "h2-$tag" ] \
   && ok "the retry runs on h2" || bad "retry host"
-sleep 6
-pgrep -f "sleep 30\\.$tag" | while read -r p; do
-  [ "$(readlink "/proc/$p/ns/net")" = "$(ip netns exec "$h1" readlink /proc/self/ns/net)" ] && echo "h1 $p"
-done >"$WORK/h1procs"
+h1net=$(ip netns exec "$h1" readlink /proc/self/ns/net)
+h1copy() { pgrep -f "sleep 30\\.$tag" | while read -r p; do [ "$(readlink "/proc/$p/ns/net")" = "$h1net" ] && echo "h1 $p"; done; }
+for _ in $(seq 100); do h1copy >"$WORK/h1procs"; [ -s "$WORK/h1procs" ] || break; sleep 0.2; done
 [ ! -s "$WORK/h1procs" ] && ok "h1, back on the network, killed its copy of Long (no instance runs twice)" || bad "h1 still runs Long: $(cat "$WORK/h1procs")"
 grep -q "declared dead by another daemon" "$WORK/h1/exec.out" "$WORK/h1/log/executors/"* 2>/dev/null \
   && ok "h1's executor says it was declared dead and stopped" || bad "no 'declared dead' line from h1's executor"
@@ -129,8 +130,8 @@ twice=$(sql "SELECT COUNT(*) FROM instances WHERE task_id = 1 AND status = 7 GRO
 [ "$twice" = 0 ] && ok "no fire succeeded twice" || bad "$twice fires succeeded twice"
 
 # --- norc_control host h2 --stop, from the db host
-run on db "$bindir/norc_control" host "h2-$tag" --stop --wait --timeout 20
+run on db "$bindir/norc_control" host "h2-$tag" --stop --wait --timeout 60
 [ "$RC" = 0 ] && ok "norc_control host h2 --stop from a third host" || bad "host stop (exit $RC)"
-wait_for 20 "SELECT COUNT(*) FROM daemons WHERE host = 'h2-$tag' AND status = 8" 2 \
+wait_for 60 "SELECT COUNT(*) FROM daemons WHERE host = 'h2-$tag' AND status = 8" 2 \
   && ok "both of h2's daemons ended (ENDED)" || bad "h2 daemons: $(sql "SELECT kind, status FROM daemons WHERE host = 'h2-$tag'")"
 finish
