@@ -16,7 +16,8 @@ if [ "${NORC_SKIP_SANITIZE:-0}" != 1 ]; then
   # pointer in thread-local storage, so without TLS as a root LSan can only report more, not
   # fewer, leaks; tests/lsan.supp lists the one glibc state kept in TLS (dlerror's).
   # print_suppressions=0 keeps the suppressions' summary off stderr.
+  supp="$PWD/tests/lsan.supp"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-     LSAN_OPTIONS="use_tls=0:print_suppressions=0:suppressions=$PWD/tests/lsan.supp" \
+     LSAN_OPTIONS="use_tls=0:print_suppressions=0:suppressions=$supp" \
      ctest --output-on-failure -j2)
 fi
