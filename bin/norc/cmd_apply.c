@@ -1103,7 +1103,15 @@ static int run_action(struct norc_cli *cli, const struct action *a, char *msg, s
 			line[strcspn(line, "\n")] = '\0';
 			const char *t = strncmp(line, "norc: error: ", 13) == 0 ? line + 13 : line;
 			size_t l = strlen(msg);
-			snprintf(msg + l, msglen - l, "%s%s", l ? "; " : "", t);
+			if (l && l + 2 < msglen) { /* "; " between messages */
+				memcpy(msg + l, "; ", 3);
+				l += 2;
+			}
+			size_t n = strlen(t);
+			if (n > msglen - 1 - l)
+				n = msglen - 1 - l; /* cut to fit */
+			memcpy(msg + l, t, n);
+			msg[l + n] = '\0';
 		}
 		fclose(errs);
 	}
