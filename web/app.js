@@ -385,6 +385,9 @@ function controlsCell(td, row, kind, requests) {
   td.classList.add('actions');
   for (const req of requests) {
     if ((req === 'stop' || req === 'kill') && state.role !== 'admin') continue;
+    // an ended daemon takes no request; only a failed or dead one can still be handled
+    if (row.ended && req !== 'handle') continue;
+    if (row.ended && row.status_color !== 'status_error') continue;
     td.append(h('button', {
       type: 'button', class: 'control', 'data-request': req,
       onclick: (ev) => { ev.stopPropagation(); controlDaemon(kind, row.id, req); },
