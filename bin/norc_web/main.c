@@ -179,24 +179,20 @@ int main(int argc, char **argv)
 		w.metrics = norc_web_metrics_new(norc_clock_now_us());
 		unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (w.tls ? MHD_USE_TLS : 0) |
 				     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-		if (w.tls)
-			d = MHD_start_daemon(flags, 0, NULL, NULL, norc_web_handler, &w,
-					     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-					     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-					     MHD_OPTION_NOTIFY_COMPLETED, norc_web_completed, &w,
-					     MHD_OPTION_CONNECTION_LIMIT, 256,
-					     MHD_OPTION_PER_IP_CONNECTION_LIMIT, 64,
-					     MHD_OPTION_CONNECTION_TIMEOUT, 30,
-					     MHD_OPTION_HTTPS_MEM_CERT, cert,
-					     MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
-		else
-			d = MHD_start_daemon(flags, 0, NULL, NULL, norc_web_handler, &w,
-					     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-					     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-					     MHD_OPTION_NOTIFY_COMPLETED, norc_web_completed, &w,
-					     MHD_OPTION_CONNECTION_LIMIT, 256,
-					     MHD_OPTION_PER_IP_CONNECTION_LIMIT, 64,
-					     MHD_OPTION_CONNECTION_TIMEOUT, 30, MHD_OPTION_END);
+		/* the TLS options, or an empty list (its first item ends it) */
+		struct MHD_OptionItem tls_opts[] = {
+			{w.tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert},
+			{MHD_OPTION_HTTPS_MEM_KEY, 0, key},
+			{MHD_OPTION_END, 0, NULL},
+		};
+		d = MHD_start_daemon(flags, 0, NULL, NULL, norc_web_handler, &w,
+				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				     MHD_OPTION_NOTIFY_COMPLETED, norc_web_completed, &w,
+				     MHD_OPTION_CONNECTION_LIMIT, 256,
+				     MHD_OPTION_PER_IP_CONNECTION_LIMIT, 64,
+				     MHD_OPTION_CONNECTION_TIMEOUT, 30,
+				     MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 		if (!d)
 			rc = norc_err_set(err, sizeof(err), NORC_ERR, "cannot listen on %s (%s); "
 					  "pick another web.listen%s", listen_at ? listen_at
