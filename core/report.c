@@ -35,11 +35,18 @@ struct report_def {
 	const char *id_sql;        /* tie-break */
 };
 
-static const struct order_col daemon_order[] = {
+static const struct order_col executor_order[] = {
 	{"id", "d.id", false},           {"host", "d.host", false},
 	{"started", "d.started", true},  {"ended", "d.ended", true},
 	{"status", "d.status", false},   {"heartbeat", "d.heartbeat", true},
 	{"queue", "q.name", false},      {NULL, NULL, false},
+};
+/* schedulers have no queue (their query does not join queues) */
+static const struct order_col scheduler_order[] = {
+	{"id", "d.id", false},           {"host", "d.host", false},
+	{"started", "d.started", true},  {"ended", "d.ended", true},
+	{"status", "d.status", false},   {"heartbeat", "d.heartbeat", true},
+	{NULL, NULL, false},
 };
 
 static const struct norc_col executor_cols[] = {
@@ -280,7 +287,7 @@ int norc_report_run(struct norc_db *db, enum norc_report which, const struct nor
 			"  i.ended >= ? AND i.status >= ?),"
 			" d.started, d.ended, d.status, d.heartbeat, d.status, d.heartbeat ",
 			"FROM daemons d LEFT JOIN queues q ON q.id = d.queue_id",
-			executor_cols, NARGS(executor_cols), daemon_order, NULL, "d.id"};
+			executor_cols, NARGS(executor_cols), executor_order, NULL, "d.id"};
 		pre[npre++] = NORC_AI(NORC_ST_RUNNING);
 		pre[npre++] = NORC_AI(q->since);
 		pre[npre++] = NORC_AI(NORC_ST_SUCCESS);
@@ -294,7 +301,7 @@ int norc_report_run(struct norc_db *db, enum norc_report which, const struct nor
 			"SELECT d.id, d.host, d.pid,"
 			" (SELECT COUNT(*) FROM schedules s WHERE s.lease_owner = d.id),"
 			" d.started, d.ended, d.status, d.heartbeat, d.status, d.heartbeat ",
-			"FROM daemons d", scheduler_cols, NARGS(scheduler_cols), daemon_order, NULL,
+			"FROM daemons d", scheduler_cols, NARGS(scheduler_cols), scheduler_order, NULL,
 			"d.id"};
 		where_add(&qb, "d.kind = 'scheduler'");
 		break;

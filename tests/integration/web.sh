@@ -100,6 +100,7 @@ expect_json "instances are paged (2 succeeded, 1 per page, page 2 of 2)" "j['pag
 req GET "/api/instances?executor=$eid&order=-ended" -b "$vjar"
 expect_json "instances of an executor" "len(j['data'])==2 and all(r['executor']==$eid for r in j['data'])"
 req GET /api/schedulers -b "$vjar"; expect_json "schedulers report" "j['data'][0]['alive'] is True"
+req GET "/api/schedulers?order=-queue" -b "$vjar"; expect_code "schedulers have no queue to sort by (found by fuzz_report)" 400 "use one of id, host"
 req GET /api/queues -b "$vjar"; expect_json "queues report with items and executors" "j['data'][0]['name']=='Q' and j['data'][0]['items']==0 and j['data'][0]['executors']==1"
 req GET "/api/tasks?order=name" -b "$vjar"; expect_json "tasks report" "[r['name'] for r in j['data']]==['Broken','Hello'] and j['data'][1]['last_status']=='SUCCESS'"
 hid=$(sql "SELECT id FROM tasks WHERE name = 'Hello'")
