@@ -779,6 +779,17 @@ static void plan_job_graph(struct plan *p, const struct want_task *t, json_t *cu
 	free(gone);
 }
 
+/* A task or job not in the database (or replaced): add it, its graph and its schedules. */
+static void plan_new(struct plan *p, const struct want_task *t)
+{
+	json_t *none = json_array();
+	plan_add(p, t, "add");
+	if (t->job)
+		plan_job_graph(p, t, NULL);
+	plan_schedules(p, t, none);
+	json_decref(none);
+}
+
 /* The steps for one task or job of the file. -1 when it cannot be done (printed). */
 static int plan_task(struct norc_cli *cli, const struct want *w, const struct want_task *t,
 		     struct plan *p)
@@ -787,12 +798,7 @@ static int plan_task(struct norc_cli *cli, const struct want *w, const struct wa
 	int64_t id;
 	json_t *cur = NULL, *live = NULL;
 	if (norc_model_task_find(cli->db, t->name, &id, err, sizeof(err)) != NORC_OK) {
-		plan_add(p, t, "add");
-		if (t->job)
-			plan_job_graph(p, t, NULL);
-		live = json_array();
-		plan_schedules(p, t, live);
-		json_decref(live);
+		plan_new(p, t);
 		return 0;
 	}
 	if (norc_model_task_get(cli->db, id, &cur, err, sizeof(err)) != NORC_OK) {
@@ -819,12 +825,7 @@ static int plan_task(struct norc_cli *cli, const struct want *w, const struct wa
 		json_decref(cur);
 		add_action(p, norc_cmd_task, "replace", t->name, "its type changed (history stays)",
 			   "task", "rm", t->name, "--force", NULL);
-		plan_add(p, t, "add");
-		if (t->job)
-			plan_job_graph(p, t, NULL);
-		live = json_array();
-		plan_schedules(p, t, live);
-		json_decref(live);
+		plan_new(p, t);
 		return 0;
 	}
 	const char *ptext = json_string_value(json_object_get(cur, "params"));

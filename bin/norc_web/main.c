@@ -112,6 +112,18 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 		NORC_WARN("web: http: %s", msg);
 }
 
+/* What main opened, in reverse order (any part may be missing). */
+static void cleanup(struct norc_web *w, int sigfd)
+{
+	if (sigfd >= 0)
+		close(sigfd);
+	norc_web_metrics_free(w->metrics);
+	norc_webauth_free(w->auth);
+	norc_plugin_unload_all();
+	norc_db_close(w->db);
+	norc_config_free(w->cfg);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {{"listen", required_argument, NULL, 'l'},
@@ -208,13 +220,7 @@ int main(int argc, char **argv)
 	free(key);
 	if (rc != NORC_OK) {
 		fprintf(stderr, PROG ": error: %s\n", err);
-		if (sigfd >= 0)
-			close(sigfd);
-		norc_web_metrics_free(w.metrics);
-		norc_webauth_free(w.auth);
-		norc_plugin_unload_all();
-		norc_db_close(w.db);
-		norc_config_free(w.cfg);
+		cleanup(&w, sigfd);
 		return 1;
 	}
 	starting = false;
@@ -264,11 +270,6 @@ int main(int argc, char **argv)
 		MHD_run(d);
 	}
 	MHD_stop_daemon(d);
-	close(sigfd);
-	norc_web_metrics_free(w.metrics);
-	norc_webauth_free(w.auth);
-	norc_plugin_unload_all();
-	norc_db_close(w.db);
-	norc_config_free(w.cfg);
+	cleanup(&w, sigfd);
 	return 0;
 }
