@@ -108,7 +108,8 @@ int norc_backup_fetch(struct norc_backup *b, const char *rel_path, int fd, char 
 
 void norc_uploader_init(struct norc_uploader *u, const struct norc_config *cfg)
 {
-	*u = (struct norc_uploader){.cfg = cfg, .pipe_fd = -1, .next_take_us = NEVER};
+	*u = (struct norc_uploader){.cfg = cfg, .next_take_us = NEVER};
+	norc_batch_init(&u->batch);
 	gethostname(u->host, sizeof(u->host) - 1);
 	if (!cfg->backup.plugin)
 		return;
@@ -141,18 +142,10 @@ void norc_uploader_poke(struct norc_uploader *u)
 		u->next_take_us = soon;
 }
 
-/* In the child: "S ID" before each file, "R ID RC MESSAGE" after it. Never returns. */
-static void __attribute__((noreturn)) upload_child(struct norc_uploader *u, int wfd,
-						    pid_t parent)
+/* In the child: each file of the batch, reported through batch.h's lines. */
+static void upload_child(void *ctx, int wfd)
 {
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent) /* the daemon died before the line above */
-		_exit(1);
-	sigset_t none;
-	sigemptyset(&none);
-	struct sigaction ign = {.sa_handler = SIG_IGN};
-	sigaction(SIGPIPE, &ign, NULL);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	struct norc_uploader *u = ctx;
 	for (size_t i = 0; i < u->nitems; i++) {
 		const struct norc_upload_item *it = &u->items[i];
 		char *abs = norc_xasprintf("%s/%s", u->cfg->log_dir, it->path);
@@ -160,7 +153,7 @@ static void __attribute__((noreturn)) upload_child(struct norc_uploader *u, int 
 		char err[200] = "";
 		struct stat sb;
 		int rc;
-		dprintf(wfd, "S %" PRId64 "\n", it->id);
+		norc_batch_report_start(wfd, it->id);
 		if (stat(abs, &sb) != 0) {
 			rc = errno == ENOENT ? NORC_ENOTFOUND : NORC_EIO; /* else: retried */
 			snprintf(err, sizeof(err), "local file %s: %s", abs, strerror(errno));
@@ -171,15 +164,10 @@ static void __attribute__((noreturn)) upload_child(struct norc_uploader *u, int 
 			else if (rc == NORC_ENOTFOUND) /* not "gone": the store said not found */
 				rc = NORC_EIO;
 		}
-		for (char *c = err; *c; c++)
-			if (*c == '\n' || *c == '\r')
-				*c = ' ';
-		dprintf(wfd, "R %" PRId64 " %d %s\n", it->id, rc, err[0] ? err : "-");
+		norc_batch_report(wfd, it->id, rc, err);
 		free(abs);
 		free(key);
 	}
-	fflush(NULL); /* what the plugin logged */
-	_exit(0);
 }
 
 static void drop_items(struct norc_uploader *u)
@@ -191,32 +179,10 @@ static void drop_items(struct norc_uploader *u)
 
 static void start_batch(struct norc_uploader *u, int64_t mono, int64_t timeout_us)
 {
-	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		NORC_WARN("log upload: pipe: %s; retrying later", strerror(errno));
+	if (norc_batch_start(&u->batch, upload_child, u, mono + timeout_us, "log upload") != NORC_OK)
 		return;
-	}
-	fflush(NULL); /* nothing buffered is written twice */
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid < 0) {
-		NORC_WARN("log upload: fork: %s; retrying later", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
-		return;
-	}
-	if (pid == 0) {
-		close(fds[0]);
-		upload_child(u, fds[1], parent);
-	}
-	close(fds[1]);
-	fcntl(fds[0], F_SETFL, O_NONBLOCK);
-	u->pid = pid;
-	u->pipe_fd = fds[0];
-	u->killed = false;
-	u->deadline_us = mono + timeout_us;
 	NORC_DEBUG("log upload: %zu file(s) to %s in process %d.", u->nitems,
-		   norc_backup_name(u->backup), (int)pid);
+		   norc_backup_name(u->backup), (int)u->batch.pid);
 }
 
 /* Take up to BATCH due uploads (only daemon_id's own log when it is not 0) and start their
@@ -241,7 +207,7 @@ static bool take_batch(struct norc_uploader *u, struct norc_db *db, int64_t mono
 	if (u->nitems == 0)
 		return false;
 	start_batch(u, mono, timeout_us);
-	if (u->pid)
+	if (u->batch.pid)
 		return true;
 	drop_items(u); /* no child: the lease runs out and the rows come back */
 	return false;
@@ -289,12 +255,10 @@ int64_t norc_uploader_tick(struct norc_uploader *u, struct norc_db *db, int64_t 
 {
 	if (!u->tracking)
 		return NEVER;
-	if (u->pid && !u->killed && mono >= u->deadline_us) {
-		NORC_WARN("log upload: process %d ran past backup.timeout (%d s); killing it, its "
-			  "files are retried", (int)u->pid, u->cfg->backup.timeout_s);
-		kill(u->pid, SIGKILL);
-		u->killed = true;
-	}
+	pid_t pid = u->batch.pid;
+	if (norc_batch_overdue(&u->batch, mono))
+		NORC_WARN("log upload: process %d ran past backup.timeout (%d s); killed it, its "
+			  "files are retried", (int)pid, u->cfg->backup.timeout_s);
 	if (mono >= u->next_close_us) {
 		int n = 0;
 		int64_t now = norc_clock_now_us();
@@ -306,7 +270,7 @@ int64_t norc_uploader_tick(struct norc_uploader *u, struct norc_db *db, int64_t 
 			norc_uploader_poke(u);
 		u->next_close_us = mono + CLOSE_EVERY_US;
 	}
-	if (u->backup && !u->pid && mono >= u->next_take_us)
+	if (u->backup && !u->batch.pid && mono >= u->next_take_us)
 		u->next_take_us = take_batch(u, db, mono, 0, timeout_us(u))
 					  ? NEVER : mono + TAKE_EVERY_US;
 	if (u->cfg->backup.keep_local_days && mono >= u->next_retention_us) {
@@ -314,85 +278,42 @@ int64_t norc_uploader_tick(struct norc_uploader *u, struct norc_db *db, int64_t 
 		retention(u, db);
 	}
 	int64_t t = u->next_close_us;
-	if (u->backup && !u->pid && u->next_take_us < t)
+	if (u->backup && !u->batch.pid && u->next_take_us < t)
 		t = u->next_take_us;
 	if (u->cfg->backup.keep_local_days && u->next_retention_us < t)
 		t = u->next_retention_us;
-	if (u->pid && !u->killed && u->deadline_us < t)
-		t = u->deadline_us;
+	if (u->batch.pid && !u->batch.killed && u->batch.deadline_us < t)
+		t = u->batch.deadline_us;
 	return t;
-}
-
-/* Parse the child's lines: per item, started (an "S" line) and the result (an "R" line). */
-static void read_results(struct norc_uploader *u, bool *started, int *rcs, char (*msgs)[200])
-{
-	char buf[BATCH * 256 + 1];
-	size_t len = 0;
-	for (;;) {
-		ssize_t r = read(u->pipe_fd, buf + len, sizeof(buf) - 1 - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0 || (len += (size_t)r) == sizeof(buf) - 1)
-			break;
-	}
-	buf[len] = '\0';
-	for (char *line = buf, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
-		*nl = '\0';
-		char kind = line[0], *end;
-		int64_t id = strtoll(line + 1, &end, 10);
-		size_t i = 0;
-		while (i < u->nitems && u->items[i].id != id)
-			i++;
-		if (i == u->nitems)
-			continue;
-		started[i] = true;
-		if (kind != 'R')
-			continue;
-		rcs[i] = (int)strtol(end, &end, 10);
-		snprintf(msgs[i], sizeof(msgs[i]), "%s", *end == ' ' ? end + 1 : end);
-	}
 }
 
 /* Record one result (the lease guards it); 1 when it counts as uploaded, 0 otherwise. */
 static int record(struct norc_db *db, const struct norc_upload_item *it, int64_t lease,
-		  bool started, int rc, const char *msg, int64_t now, int *drc)
+		  const struct norc_batch_result *r, int64_t now, int *drc)
 {
-	if (!started)
+	if (!r->started)
 		*drc = norc_upload_release(db, it->id, lease, now);
-	else if (rc == NORC_OK)
+	else if (r->rc == NORC_OK)
 		*drc = norc_upload_done(db, it->id, lease, now);
 	else
-		*drc = norc_upload_failed(db, it, lease, rc == NORC_ENOTFOUND, msg, now);
-	return started && rc == NORC_OK;
+		*drc = norc_upload_failed(db, it, lease, r->rc == NORC_ENOTFOUND, r->msg, now);
+	return r->started && r->rc == NORC_OK;
 }
 
-bool norc_uploader_reaped(struct norc_uploader *u, struct norc_db *db, pid_t pid, int wstatus)
+/* The batch's child ended with wstatus: record its results. */
+static void collect(struct norc_uploader *u, struct norc_db *db, int wstatus)
 {
-	if (!u->pid || pid != u->pid)
-		return false;
-	bool started[BATCH] = {false};
-	int rcs[BATCH];
-	char msgs[BATCH][200];
-	for (size_t i = 0; i < u->nitems; i++) {
-		rcs[i] = NORC_EIO;
-		if (WIFSIGNALED(wstatus))
-			snprintf(msgs[i], sizeof(msgs[i]), "the upload process was killed by "
-				 "signal %d%s", WTERMSIG(wstatus), u->killed
-				 ? " after backup.timeout" : "");
-		else
-			snprintf(msgs[i], sizeof(msgs[i]), "the upload process ended (status %d) "
-				 "during this file", WEXITSTATUS(wstatus));
-	}
-	read_results(u, started, rcs, msgs);
-	close(u->pipe_fd);
-	u->pipe_fd = -1;
-	u->pid = 0;
+	int64_t ids[BATCH];
+	struct norc_batch_result res[BATCH];
+	for (size_t i = 0; i < u->nitems; i++)
+		ids[i] = u->items[i].id;
+	norc_batch_collect(&u->batch, wstatus, ids, u->nitems, res, "backup.timeout");
 	int64_t now = norc_clock_now_us();
 	int ok = 0, bad = 0, gone = 0, first_bad = -1;
 	for (size_t i = 0; i < u->nitems; i++)
-		if (started[i] && rcs[i] != NORC_OK) {
-			gone += rcs[i] == NORC_ENOTFOUND;
-			bad += rcs[i] != NORC_ENOTFOUND;
+		if (res[i].started && res[i].rc != NORC_OK) {
+			gone += res[i].rc == NORC_ENOTFOUND;
+			bad += res[i].rc != NORC_ENOTFOUND;
 			if (first_bad < 0)
 				first_bad = (int)i;
 		}
@@ -400,7 +321,7 @@ bool norc_uploader_reaped(struct norc_uploader *u, struct norc_db *db, pid_t pid
 	 * not void the others (a row not recorded comes back when its lease runs out) */
 	int rc = norc_db_begin_write(db), drc = NORC_OK;
 	for (size_t i = 0; i < u->nitems && rc == NORC_OK && drc == NORC_OK; i++)
-		ok += record(db, &u->items[i], u->lease, started[i], rcs[i], msgs[i], now, &drc);
+		ok += record(db, &u->items[i], u->lease, &res[i], now, &drc);
 	if (rc == NORC_OK && drc == NORC_OK)
 		rc = norc_db_commit(db);
 	if (rc != NORC_OK || drc != NORC_OK) {
@@ -408,8 +329,7 @@ bool norc_uploader_reaped(struct norc_uploader *u, struct norc_db *db, pid_t pid
 		ok = 0;
 		int lost = 0;
 		for (size_t i = 0; i < u->nitems; i++) {
-			ok += record(db, &u->items[i], u->lease, started[i], rcs[i], msgs[i], now,
-				     &drc);
+			ok += record(db, &u->items[i], u->lease, &res[i], now, &drc);
 			lost += drc != NORC_OK;
 		}
 		if (lost)
@@ -423,40 +343,31 @@ bool norc_uploader_reaped(struct norc_uploader *u, struct norc_db *db, pid_t pid
 	if (first_bad >= 0)
 		NORC_WARN("log upload: %d of %zu file(s) failed%s (%s: %s)%s.", bad + gone,
 			  u->nitems, gone ? ", some are gone from this host" : "",
-			  u->items[first_bad].path, msgs[first_bad],
+			  u->items[first_bad].path, res[first_bad].msg,
 			  bad ? "; retrying with backoff" : "");
 	drop_items(u);
 	u->next_take_us = 0; /* more may be due (failed ones wait for their backoff) */
+}
+
+bool norc_uploader_reaped(struct norc_uploader *u, struct norc_db *db, pid_t pid, int wstatus)
+{
+	if (!u->batch.pid || pid != u->batch.pid)
+		return false;
+	collect(u, db, wstatus);
 	return true;
 }
 
-/* Wait for the upload child until its deadline, then kill it and wait up to 5 s more (a
- * process stuck in the kernel is left behind); record its results. */
+/* Wait for the upload child (batch.h: its deadline, then a kill and 5 s more) and record
+ * its results; a child given up on leaves its rows to come back when their lease runs out. */
 static void wait_child(struct norc_uploader *u, struct norc_db *db)
 {
-	int64_t give_up = NEVER;
-	while (u->pid) {
-		int st;
-		pid_t r = waitpid(u->pid, &st, WNOHANG);
-		if (r == u->pid) {
-			norc_uploader_reaped(u, db, r, st);
-			break;
-		}
-		int64_t mono = norc_clock_mono_us();
-		if ((r < 0 && errno != EINTR) || mono >= give_up) {
-			close(u->pipe_fd); /* its rows come back when their lease runs out */
-			u->pipe_fd = -1;
-			u->pid = 0;
-			drop_items(u);
-			break;
-		}
-		if (!u->killed && mono >= u->deadline_us) {
-			kill(u->pid, SIGKILL);
-			u->killed = true;
-			give_up = mono + 5 * NORC_US_PER_SEC;
-		}
-		nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
-	}
+	int st;
+	if (!u->batch.pid)
+		return;
+	if (norc_batch_wait(&u->batch, &st))
+		collect(u, db, st);
+	else
+		drop_items(u);
 }
 
 void norc_uploader_finish(struct norc_uploader *u, struct norc_db *db, int64_t daemon_id)
@@ -465,8 +376,8 @@ void norc_uploader_finish(struct norc_uploader *u, struct norc_db *db, int64_t d
 		return;
 	/* a batch under way gets a few more seconds, then its files are someone else's */
 	int64_t cap = norc_clock_mono_us() + SHUTDOWN_WAIT_US;
-	if (u->pid && u->deadline_us > cap)
-		u->deadline_us = cap;
+	if (u->batch.pid && u->batch.deadline_us > cap)
+		u->batch.deadline_us = cap;
 	wait_child(u, db);
 	if (norc_upload_daemon_due(db, daemon_id, norc_clock_now_us()) != NORC_OK)
 		NORC_WARN("log upload: %s", norc_db_errmsg(db));

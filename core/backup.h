@@ -11,6 +11,7 @@
 #ifndef NORC_BACKUP_CORE_H
 #define NORC_BACKUP_CORE_H
 
+#include "batch.h"
 #include "config.h"
 #include "db.h"
 
@@ -40,10 +41,7 @@ struct norc_uploader {
 	struct norc_backup *backup;    /* owned; NULL: tracking only (no plugin could open) */
 	bool tracking;                 /* a backup is configured: logs are tracked */
 	char host[256];
-	pid_t pid;                     /* the upload child, 0 when none */
-	int pipe_fd;                   /* its results */
-	int64_t deadline_us;           /* monotonic: killed then */
-	bool killed;                   /* ... and it was */
+	struct norc_batch batch;       /* the upload child (batch.h) */
 	struct norc_upload_item *items; /* its batch */
 	size_t nitems;
 	int64_t lease;                 /* the batch's lease (upload.h) */

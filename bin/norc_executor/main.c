@@ -682,7 +682,7 @@ static void feed_receiver(struct executor *ex, int64_t mono, bool readable)
 static bool instance_running(void *ctx, int64_t instance_id, pid_t pid)
 {
 	const struct executor *ex = ctx;
-	if ((ex->up.pid && pid == ex->up.pid) || (ex->rcv.pid && pid == ex->rcv.pid))
+	if ((ex->up.batch.pid && pid == ex->up.batch.pid) || (ex->rcv.pid && pid == ex->rcv.pid))
 		return true; /* the log upload child, the queue's receiver (whatever their env) */
 	for (int i = 0; i < ex->concurrency; i++)
 		if (ex->runs[i].used && (instance_id ? ex->runs[i].instance_id == instance_id
