@@ -81,6 +81,22 @@ static const struct opt opts[] = {
 	 "delete local log copies this many days after their upload (0: keep them)"},
 	{"backup.settings", OPT_PARAMS, F(backup.settings), 0, 0, false,
 	 "the backup plugin's own settings"},
+	{"alerts", OPT_GROUP, 0, 0, 0, false, "alert delivery (norc alert set per task)"},
+	{"alerts.smtp_url", OPT_STR, F(alerts.smtp_url), 0, 0, false,
+	 "SMTP relay: smtp://HOST:PORT (STARTTLS when offered) or smtps://HOST:PORT"},
+	{"alerts.smtp_user", OPT_STR, F(alerts.smtp_user), 0, 0, false, "SMTP login"},
+	{"alerts.smtp_password", OPT_STR, F(alerts.smtp_password), 0, 0, true, "SMTP password"},
+	{"alerts.smtp_password_file", OPT_PATH, F(alerts.smtp_password_file), 0, 0, false,
+	 "file holding the SMTP password"},
+	{"alerts.from", OPT_STR, F(alerts.from), 0, 0, false, "sender address (default norc@HOST)"},
+	{"alerts.link", OPT_STR, F(alerts.link), 0, 0, false,
+	 "norc_web's address as users reach it, for log links (e.g. https://norc.example.com)"},
+	{"alerts.timeout", OPT_INT, F(alerts.timeout_s), 1, 3600, false,
+	 "seconds one delivery (an e-mail or a webhook call) may take before it counts as failed"},
+	{"alerts.attempts", OPT_INT, F(alerts.attempts), 1, 100, false,
+	 "deliveries tried before an alert counts as failed"},
+	{"alerts.retry_delay", OPT_INT, F(alerts.retry_delay_s), 1, 3600, false,
+	 "seconds before a failed delivery is tried again, doubling up to 1 h"},
 	{"web", OPT_GROUP, 0, 0, 0, false, "norc_web: the web page and JSON API"},
 	{"web.listen", OPT_STR, F(web.listen), 0, 0, false, "ADDR:PORT to listen on"},
 	{"web.root", OPT_PATH, F(web.root), 0, 0, false, "folder of the page's static files"},
@@ -130,6 +146,12 @@ void norc_config_free(struct norc_config *c)
 		free(c->plugin_dirs[i]);
 	free(c->plugin_dirs);
 	free(c->backup.plugin);
+	free(c->alerts.smtp_url);
+	free(c->alerts.smtp_user);
+	free(c->alerts.smtp_password);
+	free(c->alerts.smtp_password_file);
+	free(c->alerts.from);
+	free(c->alerts.link);
 	norc_params_free(c->backup.settings);
 	free(c->web.listen);
 	free(c->web.root);
@@ -391,6 +413,9 @@ static void set_defaults(struct norc_config *c)
 	c->kill_grace_s = 5;
 	c->finally_timeout_s = 30;
 	c->backup.timeout_s = 300;
+	c->alerts.timeout_s = 30;
+	c->alerts.attempts = 10;
+	c->alerts.retry_delay_s = 30;
 	c->web.session_idle_s = 3600;
 	c->web.session_max_s = 12 * 3600;
 }
@@ -424,6 +449,19 @@ static int check(struct norc_config *c, char *err, size_t errlen)
 				    "the plugin (S3 or LocalBackup)", c->file);
 	if (!c->backup.settings)
 		c->backup.settings = norc_params_new();
+	if (c->alerts.smtp_url && strncmp(c->alerts.smtp_url, "smtp://", 7) != 0 &&
+	    strncmp(c->alerts.smtp_url, "smtps://", 8) != 0)
+		return norc_err_set(err, errlen, NORC_ECONFIG,
+				    "config %s: alerts.smtp_url is \"%s\"; use smtp://HOST[:PORT] or "
+				    "smtps://HOST[:PORT]", c->file, c->alerts.smtp_url);
+	if (c->alerts.smtp_password && c->alerts.smtp_password_file)
+		return norc_err_set(err, errlen, NORC_ECONFIG,
+				    "config %s: set only one of alerts.smtp_password and "
+				    "alerts.smtp_password_file", c->file);
+	if ((c->alerts.smtp_password || c->alerts.smtp_password_file) && !c->alerts.smtp_user)
+		return norc_err_set(err, errlen, NORC_ECONFIG,
+				    "config %s: alerts.smtp_password is set but alerts.smtp_user is "
+				    "not; set the login too", c->file);
 	if (!c->web.listen)
 		c->web.listen = norc_xstrdup("127.0.0.1:8470");
 	if (!c->web.anonymous)
@@ -523,6 +561,9 @@ int norc_config_reload(struct norc_config *cfg, char *restart_note, size_t notel
 	free(ja);
 	free(jb);
 	cfg->backup.keep_local_days = n->backup.keep_local_days;
+	struct norc_config_alerts alerts = cfg->alerts; /* alert delivery: the next batch uses it */
+	cfg->alerts = n->alerts;
+	n->alerts = alerts;
 	snprintf(restart_note, notelen, "%s%s%s%s", db ? " database" : "",
 		 plugins ? " plugin_dirs" : "", tmp ? " tmp_dir" : "", backup ? " backup" : "");
 	norc_config_free(n);
@@ -652,6 +693,18 @@ void norc_config_print(const struct norc_config *c, FILE *out, bool json)
 		free(key);
 	}
 	json_object_set_new(o, "backup", bk);
+	json_t *al = json_object();
+	json_object_set_new(al, "smtp_url", str_or_null(c->alerts.smtp_url));
+	json_object_set_new(al, "smtp_user", str_or_null(c->alerts.smtp_user));
+	json_object_set_new(al, "smtp_password",
+			    c->alerts.smtp_password ? json_string("********") : json_null());
+	json_object_set_new(al, "smtp_password_file", str_or_null(c->alerts.smtp_password_file));
+	json_object_set_new(al, "from", str_or_null(c->alerts.from));
+	json_object_set_new(al, "link", str_or_null(c->alerts.link));
+	json_object_set_new(al, "timeout", json_integer(c->alerts.timeout_s));
+	json_object_set_new(al, "attempts", json_integer(c->alerts.attempts));
+	json_object_set_new(al, "retry_delay", json_integer(c->alerts.retry_delay_s));
+	json_object_set_new(o, "alerts", al);
 	if (c->web.enabled) {
 		json_t *w = json_object();
 		json_object_set_new(w, "listen", str_or_null(c->web.listen));

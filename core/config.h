@@ -50,6 +50,17 @@ struct norc_config {
 		int keep_local_days; /* delete uploaded local copies this old (0: keep them) */
 		struct norc_params *settings; /* the plugin's own settings (backup.settings) */
 	} backup;
+	struct norc_config_alerts {
+		char *smtp_url;      /* smtp://relay:25 or smtps://relay:465; NULL: no e-mail */
+		char *smtp_user;     /* with a password: STARTTLS required on smtp:// */
+		char *smtp_password; /* inline (discouraged) */
+		char *smtp_password_file;
+		char *from;          /* sender address; NULL: norc@HOST */
+		char *link;          /* norc_web's address, for log links in messages */
+		int timeout_s;       /* one delivery (an e-mail or a webhook call) may take this */
+		int attempts;        /* deliveries tried before an alert is FAILED */
+		int retry_delay_s;   /* after a failed delivery, doubling up to 1 h */
+	} alerts;
 	struct {
 		bool enabled;      /* the config has a `web` group: norc up starts norc_web */
 		char *listen;      /* "ADDR:PORT" ("[v6]:PORT"), default 127.0.0.1:8470 */

@@ -2,6 +2,7 @@
  * instance.c - see instance.h.
  */
 #include "instance.h"
+#include "alert.h"
 #include "clock.h"
 #include "mem.h"
 #include "model.h"
@@ -355,6 +356,9 @@ int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance
 				     "kill_status = NULL WHERE id = ? AND status < ?", a, 7, &n);
 	if (rc == NORC_OK && n == 1 && retryable(end))
 		rc = create_retry(db, id, &after->retry_id);
+	int64_t alerted = 0;
+	if (rc == NORC_OK && n == 1 && norc_status_is_failure(end->status))
+		rc = norc_alert_on_end(db, id, end->status, !after->retry_id, now, &alerted);
 	if (rc == NORC_OK && n == 1 && !after->retry_id && !end->cannot_hold) {
 		/* overlap "queue": the waiting run may go now (not beside a retry) */
 		int64_t held = 0, task_id = 0;
@@ -380,7 +384,7 @@ int norc_instance_end(struct norc_db *db, int64_t id, const struct norc_instance
 		struct norc_job_ended e = {id, node, node_name, end->status};
 		rc = norc_job_node_ended(db, job, &e, &after->notes);
 	}
-	if (rc == NORC_OK && after->retry_id)
+	if (rc == NORC_OK && (after->retry_id || alerted)) /* schedulers deliver alerts too */
 		after->notes.ring_schedulers = true;
 	if (own) {
 		if (rc == NORC_OK)

@@ -38,6 +38,7 @@ struct norc_sched {
 	int64_t period_us;        /* !is_cron: period (0: all repetitions at once) */
 	int reps, remaining;      /* reps 0 = forever */
 	int catch_up, catch_up_max, overlap;
+	int alert_deadline_s;      /* its task's alert deadline (alert.h), 0: none */
 	int64_t catching_up_until; /* a bounded "all" catch-up in progress: fire up to here */
 };
 

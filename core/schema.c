@@ -182,6 +182,37 @@ static const char *const v1[] = {
 	"CREATE INDEX IF NOT EXISTS log_uploads_host ON log_uploads (host, state, state_at)",
 	"CREATE INDEX IF NOT EXISTS log_uploads_instance ON log_uploads (instance_id)",
 	"CREATE INDEX IF NOT EXISTS log_uploads_daemon ON log_uploads (daemon_id)",
+
+	/* Alerts (alert.h): one rule per task, and the alerts raised, delivered by schedulers. */
+	"CREATE TABLE IF NOT EXISTS task_alerts ("
+	" id {PK},"
+	" task_id BIGINT NOT NULL REFERENCES tasks(id),"
+	" events INTEGER NOT NULL DEFAULT 0,"     /* 1 failure, 2 timeout, 4 retries exhausted */
+	" deadline INTEGER NOT NULL DEFAULT 0,"   /* s after a scheduled fire to succeed by */
+	" no_success INTEGER NOT NULL DEFAULT 0," /* dead man's switch, s; 0: none */
+	" email VARCHAR(512) NULL,"              /* addresses, comma-separated */
+	" webhook VARCHAR(1024) NULL,"
+	" armed BIGINT NOT NULL,"       /* no_success set then: counts from here without success */
+	" dms_due BIGINT NULL,"         /* the switch's next look; NULL: no switch */
+	" dms_alerted BIGINT NULL,"     /* the last success (or armed) already alerted on */
+	" changed BIGINT NOT NULL,"
+	" UNIQUE (task_id)){END}",
+	"CREATE INDEX IF NOT EXISTS task_alerts_dms ON task_alerts (dms_due)",
+	"CREATE TABLE IF NOT EXISTS alerts ("
+	" id {PK},"
+	" task_id BIGINT NOT NULL REFERENCES tasks(id),"
+	" instance_id BIGINT NULL REFERENCES instances(id),"
+	" kind INTEGER NOT NULL,"             /* alert.h: 1 failure ... 6 test */
+	" state INTEGER NOT NULL DEFAULT 0,"  /* 0 waiting 1 sending 2 sent 3 failed 4 cancelled */
+	" due BIGINT NOT NULL,"               /* waiting: act then; sending: the lease's end */
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" delivered INTEGER NOT NULL DEFAULT 0," /* channels done: 1 e-mail, 2 webhook */
+	" detail VARCHAR(255) NULL,"
+	" last_error VARCHAR(255) NULL,"
+	" created BIGINT NOT NULL,"
+	" done BIGINT NULL){END}",
+	"CREATE INDEX IF NOT EXISTS alerts_due ON alerts (state, due)",
+	"CREATE INDEX IF NOT EXISTS alerts_task ON alerts (task_id, id)",
 	NULL,
 };
 

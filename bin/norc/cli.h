@@ -74,6 +74,7 @@ int norc_cli_task_add(struct norc_cli *cli, const struct norc_cli_add *how, int 
 
 int norc_cmd_init(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_web(struct norc_cli *cli, int argc, char **argv);
+int norc_cmd_alert(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_apply(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_queue(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_queue_group(struct norc_cli *cli, int argc, char **argv);

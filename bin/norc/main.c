@@ -37,6 +37,7 @@ static const struct norc_cli_cmd commands[] = {
 	{"plugins", norc_cmd_plugins, "list loaded plugins, check a plugin file"},
 	{"config", norc_cmd_config, "validate the config and print the effective settings"},
 	{"web", norc_cmd_web, "users and API tokens of the web page (norc_web)"},
+	{"alert", norc_cmd_alert, "alert on failures, missed deadlines and silence; list alerts"},
 	{NULL, NULL, NULL},
 };
 

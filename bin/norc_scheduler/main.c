@@ -20,6 +20,8 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "alert.h"
+#include "alerter.h"
 #include "backup.h"
 #include "doorbell.h"
 #include "job.h"
@@ -43,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define CLAIM_BATCH 2000         /* schedules claimed per statement */
@@ -75,6 +78,8 @@ struct scheduler {
 	int64_t last_checkpoint_us; /* monotonic */
 	int bell;             /* doorbell (queue id 0), -1 when polling only */
 	int64_t job_deadline; /* wall clock: the earliest running job's timeout (0: none) */
+	struct norc_alerter alerter; /* alert delivery (alerter.h) */
+	int64_t alert_at;     /* wall clock: when the alerter wants its next turn */
 };
 
 /* ---- database ---- */
@@ -96,7 +101,8 @@ static const struct norc_tz *zone_of(struct scheduler *s, const char *name, char
 #define SCHED_COLS                                                                              \
 	"SELECT s.id, s.task_id, s.queue_id, s.next_fire, s.period, s.repetitions, s.remaining, " \
 	"s.catch_up, s.catch_up_max, s.kind, s.cron, COALESCE(s.tz, 'UTC'), t.overlap, "         \
-	"s.deleted, s.paused FROM schedules s JOIN tasks t ON t.id = s.task_id "
+	"s.deleted, s.paused, COALESCE(a.deadline, 0) FROM schedules s JOIN tasks t ON t.id = "   \
+	"s.task_id LEFT JOIN task_alerts a ON a.task_id = s.task_id "
 
 /* A schedule that can never fire as stored (bad expression or zone, e.g. edited by hand): the
  * original's "Invalid schedule found, deleting", with the reason kept on the row. */
@@ -126,6 +132,7 @@ static bool from_row(struct scheduler *s, struct norc_stmt *st, struct norc_sche
 		.catch_up = (int)norc_stmt_column_int64(st, 7),
 		.catch_up_max = (int)norc_stmt_column_int64(st, 8),
 		.overlap = (int)norc_stmt_column_int64(st, 12),
+		.alert_deadline_s = (int)norc_stmt_column_int64(st, 15),
 	};
 	x->due = x->next_fire;
 	if (norc_stmt_column_is_null(st, 3) || norc_stmt_column_int64(st, 13) ||
@@ -438,6 +445,10 @@ static int fire_one(struct scheduler *s, struct fire *f, char *err, size_t errle
 		rc = NORC_OK;
 		f->inst = 0;
 	}
+	if (rc == NORC_OK && f->inst && f->outcome != NORC_FIRE_SKIPPED && x->alert_deadline_s)
+		rc = norc_alert_on_fire(s->db, x->task_id, f->inst, f->plan.fire +
+					(int64_t)x->alert_deadline_s * NORC_US_PER_SEC,
+					norc_clock_now_us());
 	if (rc != NORC_OK || (f->inst && f->outcome == NORC_FIRE_RUN))
 		return rc;
 	/* skipped, held or already there: say so, and give back the repetition if none ran */
@@ -744,6 +755,11 @@ static int run_loop(struct scheduler *s, int sigfd)
 			expire_jobs(s);
 		if (s->claim_more && s->status == NORC_ST_RUNNING)
 			claim_cycle(s); /* many free schedules: go on claiming between fires */
+		/* alerts between fires, never in the last 100 ms before one */
+		int64_t now = norc_clock_now_us();
+		if (!s->heap.n || s->status != NORC_ST_RUNNING ||
+		    s->heap.v[0].due - now > 100 * 1000)
+			s->alert_at = norc_alerter_tick(&s->alerter, s->db, now, norc_clock_mono_us());
 		int64_t wait = s->next_beat_us - norc_clock_mono_us();
 		if (s->next_request_us - norc_clock_mono_us() < wait)
 			wait = s->next_request_us - norc_clock_mono_us();
@@ -760,6 +776,8 @@ static int run_loop(struct scheduler *s, int sigfd)
 		if (s->job_deadline && s->status == NORC_ST_RUNNING &&
 		    s->job_deadline - norc_clock_now_us() < wait)
 			wait = s->job_deadline - norc_clock_now_us();
+		if (s->alert_at - norc_clock_now_us() < wait)
+			wait = s->alert_at - norc_clock_now_us();
 		if (wait < 0)
 			wait = 0;
 		struct timespec ts = {.tv_sec = wait / NORC_US_PER_SEC,
@@ -770,6 +788,7 @@ static int run_loop(struct scheduler *s, int sigfd)
 		if (n > 0 && s->bell >= 0 && (pfd[1].revents & POLLIN)) {
 			norc_doorbell_drain(s->bell);
 			s->next_beat_us = 0; /* schedules or a request changed: look now */
+			norc_alerter_poke(&s->alerter); /* or an alert was raised */
 		}
 		if (n < 0 && errno != EINTR) {
 			NORC_ERROR("ppoll: %s; stopping (the schedules are released)",
@@ -783,6 +802,12 @@ static int run_loop(struct scheduler *s, int sigfd)
 					  si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 				norc_daemon_notify("STOPPING=1");
 				return si.ssi_signo == SIGINT ? NORC_ST_ENDED : NORC_ST_KILLED;
+			}
+			if (si.ssi_signo == SIGCHLD) { /* the alerter's worker */
+				int st;
+				pid_t pid;
+				while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+					norc_alerter_reaped(&s->alerter, s->db, pid, st);
 			}
 			if (si.ssi_signo == SIGHUP) { /* the config, and every schedule */
 				norc_daemon_reload_config(s->cfg);
@@ -879,8 +904,10 @@ int main(int argc, char **argv)
 	if (s.shared)
 		NORC_WARN("NORC_TEST_SHARED_CLAIMS=1: racing other schedulers for every schedule "
 			  "(a test mode)");
+	norc_alerter_init(&s.alerter, s.cfg);
 	int final = run_loop(&s, sigfd);
 	NORC_INFO("Shutting down...");
+	norc_alerter_finish(&s.alerter, s.db);
 	norc_doorbell_close(s.bell, bell_path);
 	release_all(&s);
 	norc_daemon_end(s.db, s.id, final);
