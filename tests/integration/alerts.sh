@@ -23,7 +23,7 @@ alerts: { smtp_url = "smtp://127.0.0.1:$SMTP"; from = "norc@test.example";
 EOF
 )"
 pids+=("$sinkpid")
-start_scheduler() { "$bindir/norc_scheduler" >>"$WORK/sched.out" 2>&1 & pids+=($!); echo $!; }
+start_scheduler() { "$bindir/norc_scheduler" >>"$WORK/sched.out" 2>&1 & pids+=($!); spid=$!; }
 mails() { ls "$sink" | grep -c '^mail-[0-9]*\.eml$'; }
 hooks() { ls "$sink" | grep -c '^hook-[0-9]*\.json$'; }
 # the sink file whose content matches a pattern (the newest)
@@ -89,8 +89,8 @@ norc alert set Slow --deadline 2 --webhook "$HOOK" >/dev/null
 norc alert set Quick --deadline 5 --webhook "$HOOK" >/dev/null
 
 # --- failure, then retries exhausted: both channels, the message's content ---
-s1=$(start_scheduler)
-s2=$(start_scheduler) # two schedulers deliver: each alert still goes out once
+start_scheduler; s1=$spid
+start_scheduler; s2=$spid # two schedulers deliver: each alert still goes out once
 "$bindir/norc_executor" Q -c 4 >>"$WORK/ex.out" 2>&1 & pids+=($!)
 norc run Fails --queue Q >/dev/null
 wait_count 20 mails 2 && ok "two e-mails: the failure and the exhausted retries" || bad "mails"
@@ -182,7 +182,7 @@ m0=$(mails)
 norc run Fails --queue Q >/dev/null
 wait_for 20 "SELECT COUNT(*) FROM alerts WHERE task_id = 1 AND kind = 1" 2 || bad "no failure alert recorded"
 [ "$(sql "SELECT COUNT(*) FROM alerts WHERE state = 0")" -ge 1 ] && ok "with no scheduler the alerts wait in the database" || bad "waiting"
-s1=$(start_scheduler) # it also pushes the retry, whose end raises "exhausted"
+start_scheduler; s1=$spid # it also pushes the retry, whose end raises "exhausted"
 wait_count 20 mails $((m0 + 2)) && ok "the next scheduler delivers them" || bad "late delivery"
 
 # --- a webhook that hangs does not delay fires ---
@@ -204,7 +204,7 @@ kill -TERM "$s1"; wait "$s1" 2>/dev/null
 norc alert test OnlyLast >/dev/null
 expect_ok "alert clear" norc alert clear OnlyLast
 expect_out "alert clear says so" 'alert of task OnlyLast removed'
-s1=$(start_scheduler)
+start_scheduler; s1=$spid
 wait_for 20 "SELECT state FROM alerts WHERE task_id = 3 AND kind = 6" 4 && ok "its waiting alert is cancelled" || bad "cancel on clear"
 
 # --- exactly once, with two schedulers, over the whole run ---
@@ -212,4 +212,7 @@ dups=$(grep -h '^X-Norc-Alert:' "$sink"/mail-*.eml | sort | uniq -d | wc -l)
 hdups=$(grep -h '^X-Norc-Alert:' "$sink"/hook-*.headers | sort | uniq -d | wc -l)
 [ "$dups" = 0 ] && [ "$hdups" = 0 ] && ok "no alert was delivered twice ($(mails) e-mails, $(hooks) webhook calls)" \
   || bad "duplicates: $dups e-mail(s), $hdups webhook call(s)"
+kill -TERM "$s1"; wait "$s1"; src=$?
+[ "$src" = 0 ] && ! grep -q 'Sanitizer' "$WORK/sched.out" && ok "the schedulers stop cleanly (no leak under ASan)" \
+  || bad "scheduler stop: exit $src; $(grep -m3 -A5 Sanitizer "$WORK/sched.out")"
 finish
