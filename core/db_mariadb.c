@@ -5,6 +5,15 @@
  * settings and re-establish the connection ourselves when the server went away (killed,
  * restarted, idle timeout) while no transaction is open, then retry the failed call once.
  * Inside a transaction a lost server is NORC_ECONN and the caller retries the transaction.
+ *
+ * database.host may name several servers, "db1,db2:3307,[fd00::3]" (a Galera cluster): the
+ * connection goes to the first that answers, and after a loss to the next one, so a dead
+ * node costs one reconnect. A node that is up but not part of the cluster's primary
+ * component refuses queries (1047) and counts as gone. A deadlock (1213: on Galera also a
+ * certification conflict with a write on another node) rolls back only that statement when
+ * no transaction is open, so such a statement is run again, up to 3 times; inside a
+ * transaction it is NORC_EBUSY and the caller retries the transaction, as with SQLite's
+ * busy database.
  * Each (re)connection bumps a generation; a statement prepared on an older connection is
  * re-prepared lazily on its next execute, which is why bound values live on our side.
  *
@@ -27,6 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define DEADLOCK_RETRIES 3
+
 #ifndef ER_CLIENT_INTERACTION_TIMEOUT
 #define ER_CLIENT_INTERACTION_TIMEOUT 4031 /* server closed an idle connection (10.6+) */
 #endif
@@ -41,6 +52,9 @@ struct mdb {
 	char *host, *socket, *user, *password, *database;
 	char *where;       /* "127.0.0.1:3306" or "socket /path", for messages */
 	int port;
+	char **hosts;      /* database.host split at commas (at least one) ... */
+	int *ports;        /* ... with their ports */
+	size_t nhosts, cur; /* cur: the one connected to, or to try first */
 	unsigned connect_timeout_s;
 	unsigned io_timeout_s;
 };
@@ -89,7 +103,7 @@ static int map_errno(unsigned e)
 	case ER_LOCK_DEADLOCK: case ER_LOCK_WAIT_TIMEOUT: return NORC_EBUSY;
 	case CR_CONNECTION_ERROR: case CR_CONN_HOST_ERROR: case CR_SERVER_GONE_ERROR:
 	case CR_SERVER_LOST: case CR_SERVER_LOST_EXTENDED: case ER_CONNECTION_KILLED:
-	case ER_CLIENT_INTERACTION_TIMEOUT: case ER_SERVER_SHUTDOWN:
+	case ER_CLIENT_INTERACTION_TIMEOUT: case ER_SERVER_SHUTDOWN: case ER_UNKNOWN_COM_ERROR:
 		return NORC_ECONN;
 	case CR_OUT_OF_MEMORY: return NORC_ENOMEM;
 	default: return NORC_EDB;
@@ -100,7 +114,8 @@ static int map_errno(unsigned e)
 static bool gone(unsigned e)
 {
 	return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == CR_SERVER_LOST_EXTENDED ||
-	       e == ER_CLIENT_INTERACTION_TIMEOUT || e == ER_CONNECTION_KILLED;
+	       e == ER_CLIENT_INTERACTION_TIMEOUT || e == ER_CONNECTION_KILLED ||
+	       e == ER_UNKNOWN_COM_ERROR; /* a Galera node outside the primary component */
 }
 
 /* Record the connection's last error on db; returns its errno. */
@@ -150,6 +165,10 @@ static void free_conf(struct mdb *c)
 	free(c->password);
 	free(c->database);
 	free(c->where);
+	for (size_t i = 0; i < c->nhosts; i++)
+		free(c->hosts[i]);
+	free(c->hosts);
+	free(c->ports);
 	free(c);
 }
 
@@ -212,8 +231,9 @@ static int connect_error(const struct mdb *c, MYSQL *m, char *err, size_t errlen
 	return rc;
 }
 
-/* Connect with c's settings and set the session up; on success c->m is the new handle. */
-static int connect_server(struct mdb *c, char *err, size_t errlen)
+/* Connect to server i of c's list (or its socket) and set the session up; on success c->m is
+ * the new handle. */
+static int connect_one(struct mdb *c, size_t which, char *err, size_t errlen)
 {
 	static const char *const session[] = {
 		"SET SESSION sql_mode='STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",
@@ -238,8 +258,9 @@ static int connect_server(struct mdb *c, char *err, size_t errlen)
 	mysql_options(m, MYSQL_OPT_RECONNECT, &off);
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
-	if (!mysql_real_connect(m, c->socket ? "localhost" : c->host, c->user, c->password,
-				c->database, c->socket ? 0 : (unsigned)c->port, c->socket,
+	if (!mysql_real_connect(m, c->socket ? "localhost" : c->hosts[which], c->user,
+				c->password, c->database, c->socket ? 0 : (unsigned)c->ports[which],
+				c->socket,
 				CLIENT_FOUND_ROWS)) {
 		int rc = connect_error(c, m, err, errlen);
 		mysql_close(m);
@@ -263,6 +284,68 @@ static int connect_server(struct mdb *c, char *err, size_t errlen)
 	return NORC_OK;
 }
 
+/* Connect to the first server of the list that answers, from c->cur on. A refusal that every
+ * server would repeat (a wrong password, no such database) ends the search at once. */
+static int connect_server(struct mdb *c, char *err, size_t errlen)
+{
+	size_t n = c->socket ? 1 : c->nhosts;
+	int rc = NORC_ECONN;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (c->cur + k) % n;
+		free(c->where);
+		c->where = c->socket ? norc_xasprintf("socket %s", c->socket)
+				     : norc_xasprintf(strchr(c->hosts[i], ':') ? "[%s]:%d" : "%s:%d",
+						      c->hosts[i], c->ports[i]);
+		rc = connect_one(c, i, err, errlen);
+		if (rc == NORC_OK)
+			c->cur = i;
+		if (rc != NORC_ECONN)
+			return rc;
+	}
+	return rc;
+}
+
+/* Split "h1,h2:3307,[v6]:3308" into c->hosts and c->ports (default port c->port). */
+static int parse_hosts(struct mdb *c, const char *list, char *err, size_t errlen)
+{
+	char *copy = norc_xstrdup(list), *save = NULL;
+	int rc = NORC_OK;
+	for (char *h = strtok_r(copy, ",", &save); h && rc == NORC_OK; h = strtok_r(NULL, ",", &save)) {
+		while (*h == ' ')
+			h++;
+		char *port = NULL;
+		if (*h == '[') { /* [v6] or [v6]:port */
+			char *close = strchr(h, ']');
+			if (close && (close[1] == ':' || !close[1])) {
+				*close = '\0';
+				port = close[1] == ':' ? close + 2 : NULL;
+				h++;
+			} else {
+				h = NULL;
+			}
+		} else if ((port = strchr(h, ':'))) {
+			*port++ = '\0';
+		}
+		char *end = NULL;
+		long p = port ? strtol(port, &end, 10) : c->port;
+		if (!h || !*h || (port && (end == port || *end || p < 1 || p > 65535))) {
+			rc = norc_err_set(err, errlen, NORC_ECONFIG,
+					  "database.host \"%s\": give HOST, HOST:PORT or [IPV6]:PORT, "
+					  "several separated by commas", list);
+			break;
+		}
+		c->hosts = norc_xrealloc(c->hosts, (c->nhosts + 1) * sizeof(*c->hosts));
+		c->ports = norc_xrealloc(c->ports, (c->nhosts + 1) * sizeof(*c->ports));
+		c->hosts[c->nhosts] = norc_xstrdup(h);
+		c->ports[c->nhosts++] = (int)p;
+	}
+	free(copy);
+	if (rc == NORC_OK && !c->nhosts)
+		rc = norc_err_set(err, errlen, NORC_ECONFIG, "database.host \"%s\" names no "
+				  "server", list);
+	return rc;
+}
+
 /* Drop the (dead) connection and make a new one. Statements notice by their generation. */
 static int reconnect(struct norc_db *db)
 {
@@ -271,6 +354,8 @@ static int reconnect(struct norc_db *db)
 		mysql_close(c->m); /* invalidates every MYSQL_STMT of that connection */
 		c->m = NULL;
 	}
+	if (c->nhosts > 1) /* the one that failed is tried last */
+		c->cur = (c->cur + 1) % c->nhosts;
 	char err[400];
 	if (connect_server(c, err, sizeof(err)) != NORC_OK)
 		return norc_db_set_error(db, NORC_ECONN,
@@ -304,9 +389,9 @@ static int mdb_open(struct norc_db *db, const struct norc_db_config *cfg, char *
 	c->database = cfg->database && *cfg->database ? norc_xstrdup(cfg->database) : NULL;
 	c->connect_timeout_s = cfg->connect_timeout_s > 0 ? (unsigned)cfg->connect_timeout_s : 10;
 	c->io_timeout_s = cfg->io_timeout_s > 0 ? (unsigned)cfg->io_timeout_s : 0; /* 0: none */
-	c->where = c->socket ? norc_xasprintf("socket %s", c->socket)
-			     : norc_xasprintf("%s:%d", c->host, c->port);
-	int rc = connect_server(c, err, errlen);
+	int rc = parse_hosts(c, c->host, err, errlen);
+	if (rc == NORC_OK)
+		rc = connect_server(c, err, errlen);
 	if (rc != NORC_OK) {
 		free_conf(c);
 		return rc;
@@ -366,6 +451,8 @@ static int run_query(struct norc_db *db, const char *sql)
 				return rc;
 			continue;
 		}
+		if (e == ER_LOCK_DEADLOCK && !db->in_tx && attempt < DEADLOCK_RETRIES)
+			continue; /* rolled back alone: run it again */
 		return map_errno(e);
 	}
 }
@@ -640,6 +727,8 @@ static int execute(struct norc_stmt *st)
 				return rc;
 			continue;
 		}
+		if (e == ER_LOCK_DEADLOCK && !db->in_tx && attempt < DEADLOCK_RETRIES)
+			continue; /* rolled back alone: run it again */
 		return map_errno(e);
 	}
 }

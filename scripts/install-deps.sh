@@ -12,7 +12,7 @@ build_pkgs=(build-essential cmake pkg-config libmariadb-dev libsqlite3-dev sqlit
             libcurl4-openssl-dev zlib1g-dev check libjansson-dev libmicrohttpd-dev libssl-dev libsystemd-dev)
 # python3-botocore: the SigV4 verifier; nodejs and npm: the s3rver and local-aws-sqs emulators
 # (s3-tmp.sh, sqs-tmp.sh); curl: raw SQS requests in sqs-tmp.sh and sqsplugin.sh.
-test_pkgs=(mariadb-server mariadb-client python3 iproute2 procps bc python3-botocore nodejs npm clang libclang-rt-14-dev curl openssl chromium systemd valgrind)
+test_pkgs=(mariadb-server mariadb-client galera-4 rsync python3 iproute2 procps bc python3-botocore nodejs npm clang libclang-rt-14-dev curl openssl chromium systemd valgrind)
 bench_pkgs=(cron task-spooler parallel slurm-wlm munge)
 
 pkgs=("${build_pkgs[@]}")
