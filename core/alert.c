@@ -379,8 +379,11 @@ static int look(struct norc_db *db, const struct sw *w, int64_t now, bool *tripp
 	return rc;
 }
 
-int norc_alert_check_switches(struct norc_db *db, int64_t now_us, int *tripped, int64_t *next_us)
+int norc_alert_check_switches(struct norc_db *db, int64_t now_us, int limit, int *tripped,
+			      int64_t *next_us)
 {
+	if (limit > SWITCH_BATCH)
+		limit = SWITCH_BATCH;
 	*tripped = 0;
 	*next_us = 0;
 	struct norc_stmt *st;
@@ -391,11 +394,11 @@ int norc_alert_check_switches(struct norc_db *db, int64_t now_us, int *tripped, 
 	if (rc != NORC_OK)
 		return rc;
 	norc_stmt_bind_int64(st, 1, now_us);
-	norc_stmt_bind_int64(st, 2, SWITCH_BATCH);
+	norc_stmt_bind_int64(st, 2, limit);
 	struct sw w[SWITCH_BATCH];
 	size_t n = 0;
 	bool row;
-	while (n < SWITCH_BATCH && (rc = norc_stmt_step(st, &row)) == NORC_OK && row)
+	while (n < (size_t)limit && (rc = norc_stmt_step(st, &row)) == NORC_OK && row)
 		w[n++] = (struct sw){norc_stmt_column_int64(st, 0),
 				     norc_stmt_column_int64(st, 1) * NORC_US_PER_SEC,
 				     norc_stmt_column_int64(st, 2), norc_stmt_column_int64(st, 3),
@@ -429,7 +432,7 @@ void norc_alert_msgs_free(struct norc_alert_msg *m, size_t n)
 
 struct due_row {
 	int64_t id, due, instance_id;
-	int kind, state;
+	int kind, state, attempts, channels; /* channels: still to send (rule's minus delivered) */
 	bool has_rule;
 };
 
@@ -527,8 +530,10 @@ static int take_one(struct norc_db *db, const struct due_row *r, int64_t now, in
 	if (cancel)
 		snprintf(why, sizeof(why), "the task's alert rule was removed");
 	int rc = NORC_OK;
+	/* judged once, at the deadline: a retried delivery keeps the verdict (its due is then
+	 * the retry's time, not the deadline) */
 	if (!cancel && r->kind == NORC_ALERT_DEADLINE && r->state == NORC_ALERT_WAITING &&
-	    r->instance_id)
+	    r->attempts == 0 && r->instance_id)
 		rc = judge_deadline(db, r, now, &instance_id, &cancel, detail, sizeof(detail));
 	if (rc != NORC_OK)
 		return rc;
@@ -550,35 +555,47 @@ static int take_one(struct norc_db *db, const struct due_row *r, int64_t now, in
 	return rc;
 }
 
-int norc_alert_take(struct norc_db *db, int64_t now_us, int64_t lease_us, int limit,
-		    struct norc_alert_msg **msgs, size_t *n, int64_t *lease, int *cancelled)
+int norc_alert_take(struct norc_db *db, int64_t now_us, int64_t item_us, int64_t extra_us,
+		    int limit, struct norc_alert_msg **msgs, size_t *n, int64_t *lease,
+		    int *cancelled)
 {
 	*msgs = NULL;
 	*n = 0;
 	*cancelled = 0;
-	*lease = now_us + lease_us;
 	int rc = norc_db_begin_write(db);
 	if (rc != NORC_OK)
 		return rc;
 	struct norc_stmt *st;
 	rc = norc_db_prepare(db, "SELECT a.id, a.due, COALESCE(a.instance_id, 0), a.kind, a.state, "
-			     "r.id FROM alerts a LEFT JOIN task_alerts r ON r.task_id = a.task_id "
-			     "WHERE a.state IN (0, 1) AND a.due <= ? ORDER BY a.due LIMIT ?", &st);
+			     "a.attempts, a.delivered, r.id, r.email, r.webhook FROM alerts a LEFT "
+			     "JOIN task_alerts r ON r.task_id = a.task_id WHERE a.state IN (0, 1) "
+			     "AND a.due <= ? ORDER BY a.due LIMIT ?", &st);
 	struct due_row *rows = norc_xcalloc((size_t)limit, sizeof(*rows));
 	size_t k = 0;
+	int items = 0;
 	if (rc == NORC_OK) {
 		norc_stmt_bind_int64(st, 1, now_us);
 		norc_stmt_bind_int64(st, 2, limit);
 		bool row;
-		while (k < (size_t)limit && (rc = norc_stmt_step(st, &row)) == NORC_OK && row)
+		while (k < (size_t)limit && (rc = norc_stmt_step(st, &row)) == NORC_OK && row) {
+			int ch = (norc_stmt_column_is_null(st, 8) ? 0 : NORC_ALERT_EMAIL) |
+				 (norc_stmt_column_is_null(st, 9) ? 0 : NORC_ALERT_WEBHOOK);
+			ch &= ~(int)norc_stmt_column_int64(st, 6);
 			rows[k++] = (struct due_row){norc_stmt_column_int64(st, 0),
 						     norc_stmt_column_int64(st, 1),
 						     norc_stmt_column_int64(st, 2),
 						     (int)norc_stmt_column_int64(st, 3),
 						     (int)norc_stmt_column_int64(st, 4),
-						     !norc_stmt_column_is_null(st, 5)};
+						     (int)norc_stmt_column_int64(st, 5),
+						     ch,
+						     !norc_stmt_column_is_null(st, 7)};
+			items += __builtin_popcount((unsigned)ch);
+		}
 		norc_stmt_finalize(st);
 	}
+	/* the lease covers the worker's time for these channels, and no more: after a crash
+	 * they come back that soon */
+	*lease = now_us + extra_us + item_us * items;
 	int64_t *ids = norc_xcalloc((size_t)limit, sizeof(*ids));
 	size_t taken = 0;
 	for (size_t i = 0; i < k && rc == NORC_OK; i++) {
@@ -602,6 +619,45 @@ int norc_alert_take(struct norc_db *db, int64_t now_us, int64_t lease_us, int li
 	*msgs = m;
 	*n = taken;
 	return NORC_OK;
+}
+
+int norc_alert_release(struct norc_db *db, int64_t id, int64_t lease, int64_t now_us)
+{
+	struct norc_arg a[] = {NORC_AI(now_us), NORC_AI(id), NORC_AI(NORC_ALERT_SENDING),
+			       NORC_AI(lease)};
+	return norc_model_exec(db, "UPDATE alerts SET state = 0, due = ? WHERE id = ? AND state = "
+			       "? AND due = ?", a, 4, NULL);
+}
+
+int norc_alert_prune(struct norc_db *db, int64_t before_us, int limit, int *pruned)
+{
+	*pruned = 0;
+	int64_t *ids = norc_xcalloc((size_t)limit, sizeof(*ids));
+	size_t n = 0;
+	struct norc_stmt *st;
+	/* finished rows have due = their end (index alerts_due) */
+	int rc = norc_db_prepare(db, "SELECT id FROM alerts WHERE state IN (2, 3, 4) AND due < ? "
+				 "LIMIT ?", &st);
+	if (rc == NORC_OK) {
+		norc_stmt_bind_int64(st, 1, before_us);
+		norc_stmt_bind_int64(st, 2, limit);
+		bool row;
+		while (n < (size_t)limit && (rc = norc_stmt_step(st, &row)) == NORC_OK && row)
+			ids[n++] = norc_stmt_column_int64(st, 0);
+		norc_stmt_finalize(st);
+	}
+	if (rc == NORC_OK && n)
+		rc = norc_db_begin_write(db);
+	for (size_t i = 0; rc == NORC_OK && i < n; i++) {
+		struct norc_arg a[] = {NORC_AI(ids[i])};
+		rc = norc_model_exec(db, "DELETE FROM alerts WHERE id = ?", a, 1, NULL);
+	}
+	if (n && norc_db_in_tx(db))
+		rc = rc == NORC_OK ? norc_db_commit(db) : (norc_db_rollback(db), rc);
+	free(ids);
+	if (rc == NORC_OK)
+		*pruned = (int)n;
+	return rc;
 }
 
 int norc_alert_next_due(struct norc_db *db, int64_t *due_us)

@@ -97,11 +97,12 @@ int norc_alert_on_fire(struct norc_db *db, int64_t task_id, int64_t instance_id,
 /* Write a test alert for task_id's rule (NORC_ENOTFOUND: no rule; err says so). */
 int norc_alert_test(struct norc_db *db, int64_t task_id, int64_t *id, char *err, size_t errlen);
 
-/* The dead man's switches due by now_us (at most 100, each in its own transaction with a
- * compare-and-set, so two schedulers trip one once): write a NO_SUCCESS alert for each task
- * without a success for its no_success seconds, once per last success. *tripped counts
- * them; *next_us gets the earliest switch still to look at (0: none). */
-int norc_alert_check_switches(struct norc_db *db, int64_t now_us, int *tripped, int64_t *next_us);
+/* The dead man's switches due by now_us (at most limit, at most 100, each in its own
+ * transaction with a compare-and-set, so two schedulers trip one once): write a NO_SUCCESS
+ * alert for each task without a success for its no_success seconds, once per last success.
+ * *tripped counts them; *next_us gets the earliest switch still to look at (0: none). */
+int norc_alert_check_switches(struct norc_db *db, int64_t now_us, int limit, int *tripped,
+			      int64_t *next_us);
 
 /* One alert to deliver, with what its message says (strings owned; NULL when unknown). */
 struct norc_alert_msg {
@@ -118,11 +119,20 @@ struct norc_alert_msg {
 };
 void norc_alert_msgs_free(struct norc_alert_msg *m, size_t n);
 /* In its own transaction: lease up to limit alerts due by now_us (waiting ones, and sending
- * ones whose lease ran out) until now_us + lease_us. A due deadline is looked at first: met,
- * it is cancelled; missed, it becomes the alert of the run's latest attempt. An alert whose
- * rule is gone is cancelled. *lease gets the lease token. *cancelled counts cancellations. */
-int norc_alert_take(struct norc_db *db, int64_t now_us, int64_t lease_us, int limit,
-		    struct norc_alert_msg **msgs, size_t *n, int64_t *lease, int *cancelled);
+ * ones whose lease ran out) until now_us + extra_us + item_us per channel to send (the
+ * worker's time, so a crashed scheduler's alerts come back soon). A deadline due for the
+ * first time is judged: met, it is cancelled; missed, it becomes the alert of the run's
+ * latest attempt (a retried delivery keeps that verdict). An alert whose rule is gone is
+ * cancelled. *lease gets the lease token. *cancelled counts cancellations. */
+int norc_alert_take(struct norc_db *db, int64_t now_us, int64_t item_us, int64_t extra_us,
+		    int limit, struct norc_alert_msg **msgs, size_t *n, int64_t *lease,
+		    int *cancelled);
+/* Give back a leased alert that was not tried (its worker ended first): WAITING, due now,
+ * its attempts unchanged. */
+int norc_alert_release(struct norc_db *db, int64_t id, int64_t lease, int64_t now_us);
+/* Delete up to limit finished alerts (sent, failed, cancelled) that ended before before_us.
+ * *pruned: how many. */
+int norc_alert_prune(struct norc_db *db, int64_t before_us, int limit, int *pruned);
 /* The earliest due alert (waiting or leased): *due_us (0: none). */
 int norc_alert_next_due(struct norc_db *db, int64_t *due_us);
 /* Record a delivery while m's row still holds lease: delivered = the channels done now (with

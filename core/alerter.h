@@ -24,6 +24,8 @@ struct norc_alerter {
 	int64_t lease;
 	int64_t next_look_us; /* wall clock: earliest due alert or switch; 0: at the next turn */
 	int64_t next_poll_us; /* monotonic: look anyway then (alerts raised on other hosts) */
+	int64_t backoff_us;   /* after a look that failed: wait this long (doubling) */
+	int64_t next_prune_us; /* monotonic: retention of finished alerts */
 	int64_t sent, failed; /* counters, for the daemon's log */
 };
 
@@ -35,8 +37,8 @@ void norc_alerter_poke(struct norc_alerter *a);
  * to be called again. */
 int64_t norc_alerter_tick(struct norc_alerter *a, struct norc_db *db, int64_t now_us,
 			  int64_t mono_us);
-/* A child was reaped: true when it was the alerter's worker (its results are recorded). */
-bool norc_alerter_reaped(struct norc_alerter *a, struct norc_db *db, pid_t pid, int wstatus);
+/* SIGCHLD: reap the alerter's worker if it ended, and record its results. */
+void norc_alerter_sigchld(struct norc_alerter *a, struct norc_db *db);
 /* Shutdown: wait for a running batch (up to its deadline) and record it. */
 void norc_alerter_finish(struct norc_alerter *a, struct norc_db *db);
 

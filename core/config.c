@@ -98,6 +98,8 @@ static const struct opt opts[] = {
 	 "deliveries tried before an alert counts as failed"},
 	{"alerts.retry_delay", OPT_INT, F(alerts.retry_delay_s), 1, 3600, false,
 	 "seconds before a failed delivery is tried again, doubling up to 1 h"},
+	{"alerts.keep_days", OPT_INT, F(alerts.keep_days), 1, 36500, false,
+	 "days finished alerts are kept (norc alert list) before they are deleted"},
 	{"web", OPT_GROUP, 0, 0, 0, false, "norc_web: the web page and JSON API"},
 	{"web.listen", OPT_STR, F(web.listen), 0, 0, false, "ADDR:PORT to listen on"},
 	{"web.root", OPT_PATH, F(web.root), 0, 0, false, "folder of the page's static files"},
@@ -417,6 +419,7 @@ static void set_defaults(struct norc_config *c)
 	c->alerts.timeout_s = 30;
 	c->alerts.attempts = 10;
 	c->alerts.retry_delay_s = 30;
+	c->alerts.keep_days = 30;
 	c->web.session_idle_s = 3600;
 	c->web.session_max_s = 12 * 3600;
 }
@@ -455,6 +458,16 @@ static int check(struct norc_config *c, char *err, size_t errlen)
 		return norc_err_set(err, errlen, NORC_ECONFIG,
 				    "config %s: alerts.smtp_url is \"%s\"; use smtp://HOST[:PORT] or "
 				    "smtps://HOST[:PORT]", c->file, c->alerts.smtp_url);
+	if (c->alerts.from) {
+		const char *at = strchr(c->alerts.from, '@');
+		bool ok = at && at != c->alerts.from && at[1];
+		for (const unsigned char *p = (const unsigned char *)c->alerts.from; ok && *p; p++)
+			ok = *p > ' ' && *p < 127 && !strchr("<>()[],;:\\\"", *p);
+		if (!ok)
+			return norc_err_set(err, errlen, NORC_ECONFIG,
+					    "config %s: alerts.from \"%s\" is not an e-mail address; "
+					    "give one like norc@example.com", c->file, c->alerts.from);
+	}
 	if (c->alerts.smtp_password && c->alerts.smtp_password_file)
 		return norc_err_set(err, errlen, NORC_ECONFIG,
 				    "config %s: set only one of alerts.smtp_password and "
@@ -705,6 +718,7 @@ void norc_config_print(const struct norc_config *c, FILE *out, bool json)
 	json_object_set_new(al, "timeout", json_integer(c->alerts.timeout_s));
 	json_object_set_new(al, "attempts", json_integer(c->alerts.attempts));
 	json_object_set_new(al, "retry_delay", json_integer(c->alerts.retry_delay_s));
+	json_object_set_new(al, "keep_days", json_integer(c->alerts.keep_days));
 	json_object_set_new(o, "alerts", al);
 	if (c->web.enabled) {
 		json_t *w = json_object();

@@ -60,6 +60,7 @@ struct norc_config {
 		int timeout_s;       /* one delivery (an e-mail or a webhook call) may take this */
 		int attempts;        /* deliveries tried before an alert is FAILED */
 		int retry_delay_s;   /* after a failed delivery, doubling up to 1 h */
+		int keep_days;       /* finished alerts are deleted after this */
 	} alerts;
 	struct {
 		bool enabled;      /* the config has a `web` group: norc up starts norc_web */

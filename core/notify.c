@@ -17,13 +17,34 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Text safe for a mail header or one line: control characters become spaces. Caller frees. */
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
+				     : (*p & 0xF8) == 0xF0 ? 4 : 0;
+	if (n == 2 && *p < 0xC2)
+		return 0; /* overlong */
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* Text safe for a mail header, a body line or a JSON string: control characters become
+ * spaces and bytes that are not UTF-8 become '?' (jansson refuses them). Caller frees. */
 static char *one_line(const char *s)
 {
 	char *o = norc_xstrdup(s ? s : "?");
-	for (unsigned char *c = (unsigned char *)o; *c; c++)
-		if (*c < ' ' || *c == 127)
+	for (unsigned char *c = (unsigned char *)o; *c;) {
+		size_t n = utf8_len(c);
+		if (!n) {
+			*c++ = '?';
+			continue;
+		}
+		if (n == 1 && (*c < ' ' || *c == 127))
 			*c = ' ';
+		c += n;
+	}
 	return o;
 }
 
@@ -70,7 +91,40 @@ static void outcome(const struct norc_alert_msg *m, char *buf, size_t len)
 		snprintf(buf + n, len - (size_t)n, " (%s)", m->reason);
 }
 
+/* A copy of m whose texts are one clean line each (one_line); free with clean_free. */
+static struct norc_alert_msg clean(const struct norc_alert_msg *m)
+{
+	struct norc_alert_msg c = *m;
+	c.task_name = one_line(m->task_name);
+	c.task_type = one_line(m->task_type);
+	c.reason = m->reason ? one_line(m->reason) : NULL;
+	c.host = m->host ? one_line(m->host) : NULL;
+	c.detail = m->detail ? one_line(m->detail) : NULL;
+	c.email = NULL;
+	c.webhook = NULL;
+	return c;
+}
+
+static void clean_free(struct norc_alert_msg *c)
+{
+	free(c->task_name);
+	free(c->task_type);
+	free(c->reason);
+	free(c->host);
+	free(c->detail);
+}
+
+static char *body(const struct norc_config *cfg, const struct norc_alert_msg *m);
+
 char *norc_notify_body(const struct norc_config *cfg, const struct norc_alert_msg *m)
+{
+	struct norc_alert_msg c = clean(m);
+	char *b = body(cfg, &c);
+	clean_free(&c);
+	return b;
+}
+
+static char *body(const struct norc_config *cfg, const struct norc_alert_msg *m)
 {
 	char *b = NULL;
 	size_t len = 0;
@@ -120,7 +174,17 @@ static json_t *time_or_null(int64_t t)
 
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
+static char *json_doc(const struct norc_config *cfg, const struct norc_alert_msg *m);
+
 char *norc_notify_json(const struct norc_config *cfg, const struct norc_alert_msg *m)
+{
+	struct norc_alert_msg c = clean(m);
+	char *d = json_doc(cfg, &c);
+	clean_free(&c);
+	return d;
+}
+
+static char *json_doc(const struct norc_config *cfg, const struct norc_alert_msg *m)
 {
 	char *subject = norc_notify_subject(m);
 	char *text = m->detail ? norc_xasprintf("%s: %s", subject, m->detail) : norc_xstrdup(subject);
@@ -149,7 +213,7 @@ char *norc_notify_json(const struct norc_config *cfg, const struct norc_alert_ms
 	json_decref(o);
 	free(subject);
 	free(text);
-	return s ? s : norc_xstrdup("{}");
+	return s; /* NULL: not built (out of memory) */
 }
 
 struct source {
@@ -218,14 +282,15 @@ int norc_notify_email(const struct norc_config *cfg, const struct norc_alert_msg
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	char *subject = norc_notify_subject(m), *body = norc_notify_body(cfg, m);
+	char *subject = norc_notify_subject(m), *text = norc_notify_body(cfg, m);
 	char *to = one_line(m->email);
 	char *msg = norc_xasprintf("Date: %s\r\nFrom: Norc <%s>\r\nTo: %s\r\nSubject: %s\r\n"
 				   "Message-ID: <norc-alert-%" PRId64 ".%" PRId64 "@%s>\r\n"
 				   "X-Norc-Alert: %" PRId64 "\r\nMIME-Version: 1.0\r\n"
 				   "Content-Type: text/plain; charset=utf-8\r\n"
 				   "Content-Transfer-Encoding: 8bit\r\n\r\n%s",
-				   date, from, to, subject, m->id, m->created, host, m->id, body);
+				   date, from, to, subject, m->id, m->created, strchr(from, '@') + 1,
+				   m->id, text);
 	struct curl_slist *rcpt = NULL;
 	char *list = norc_xstrdup(m->email), *save = NULL;
 	for (char *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
@@ -274,7 +339,7 @@ int norc_notify_email(const struct norc_config *cfg, const struct norc_alert_msg
 	free(to);
 	free(msg);
 	free(subject);
-	free(body);
+	free(text);
 	free(from);
 	free(password);
 	return rc;
@@ -284,6 +349,10 @@ int norc_notify_webhook(const struct norc_config *cfg, const struct norc_alert_m
 			size_t errlen)
 {
 	char *doc = norc_notify_json(cfg, m);
+	if (!doc) {
+		snprintf(err, errlen, "webhook: the JSON document could not be built");
+		return NORC_ENOMEM;
+	}
 	char hdr_id[64], ebuf[CURL_ERROR_SIZE] = "";
 	snprintf(hdr_id, sizeof(hdr_id), "X-Norc-Alert: %" PRId64, m->id);
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");

@@ -154,7 +154,8 @@ static int alert_clear(struct norc_cli *cli, int argc, char **argv)
 {
 	int x = norc_cli_simple_opts("alert clear", argc, argv, 1,
 				     "usage: norc alert clear TASK\n\nRemoves TASK's alert rule; "
-				     "its alerts not yet delivered are dropped.\n");
+				     "its alerts waiting for delivery are dropped (one being sent\n"
+				     "at that moment still goes out).\n");
 	if (x >= 0)
 		return x;
 	int64_t id;

@@ -45,7 +45,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define CLAIM_BATCH 2000         /* schedules claimed per statement */
@@ -755,11 +754,15 @@ static int run_loop(struct scheduler *s, int sigfd)
 			expire_jobs(s);
 		if (s->claim_more && s->status == NORC_ST_RUNNING)
 			claim_cycle(s); /* many free schedules: go on claiming between fires */
-		/* alerts between fires, never in the last 100 ms before one */
+		/* alerts between fires, not in the last 100 ms before one (unless fires leave no
+		 * such gap for a second: then between two of them) */
 		int64_t now = norc_clock_now_us();
-		if (!s->heap.n || s->status != NORC_ST_RUNNING ||
-		    s->heap.v[0].due - now > 100 * 1000)
+		bool fire_soon = s->heap.n && s->status == NORC_ST_RUNNING &&
+				 s->heap.v[0].due - now <= 100 * 1000;
+		if (!fire_soon || now - s->alert_at > NORC_US_PER_SEC)
 			s->alert_at = norc_alerter_tick(&s->alerter, s->db, now, norc_clock_mono_us());
+		else if (s->alert_at < s->heap.v[0].due)
+			s->alert_at = s->heap.v[0].due; /* not before the fire: no busy wait */
 		int64_t wait = s->next_beat_us - norc_clock_mono_us();
 		if (s->next_request_us - norc_clock_mono_us() < wait)
 			wait = s->next_request_us - norc_clock_mono_us();
@@ -803,12 +806,8 @@ static int run_loop(struct scheduler *s, int sigfd)
 				norc_daemon_notify("STOPPING=1");
 				return si.ssi_signo == SIGINT ? NORC_ST_ENDED : NORC_ST_KILLED;
 			}
-			if (si.ssi_signo == SIGCHLD) { /* the alerter's worker */
-				int st;
-				pid_t pid;
-				while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-					norc_alerter_reaped(&s->alerter, s->db, pid, st);
-			}
+			if (si.ssi_signo == SIGCHLD) /* the alerter's worker */
+				norc_alerter_sigchld(&s->alerter, s->db);
 			if (si.ssi_signo == SIGHUP) { /* the config, and every schedule */
 				norc_daemon_reload_config(s->cfg);
 				release_all(s);

@@ -5,7 +5,8 @@ Writes DIR/smtp.port and DIR/http.port once both listen. Each e-mail received is
 DIR/mail-N.eml (the envelope as X-Envelope-From/X-Envelope-To lines, then the message);
 each POST as DIR/hook-N.json, with its headers in DIR/hook-N.headers. While DIR/smtp_fail
 or DIR/http_fail holds a number above 0, that sink refuses (SMTP 451 to MAIL, HTTP 500) and
-counts it down. DIR/http_hang (any content): the HTTP sink answers only after 30 s.
+counts it down. DIR/http_hang (any content): the HTTP sink answers only after 30 s, with a
+503, and records nothing (the client has given up by then).
 """
 import http.server
 import os
@@ -104,6 +105,9 @@ class Hook(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         if os.path.exists(os.path.join(DIR, "http_hang")):
             time.sleep(30)
+            self.send_response(503)
+            self.end_headers()
+            return
         if take_failure("http_fail"):
             self.send_response(500)
             self.end_headers()

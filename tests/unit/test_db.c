@@ -9,6 +9,7 @@
  * Works with CK_FORK=no too (valgrind runs): every test gets its own database name, and the
  * per-run fixture removes whatever a failed test left behind.
  */
+#include "alert.h"
 #include "clock.h"
 #include "db.h"
 #include "instance.h"
@@ -1140,6 +1141,17 @@ START_TEST(mariadb_tcp)
 	ck_assert_msg(rc == NORC_OK, "%s", err);
 	ck_assert_int_eq(q64(d, "SELECT 41 + 1"), 42);
 	norc_db_close(d);
+	/* a list (Galera): the first server refuses, the next one answers */
+	char list[100];
+	snprintf(list, sizeof(list), "127.0.0.1:1, [::1]:1,127.0.0.1:%d", mdb_port);
+	cfg.host = list;
+	rc = norc_db_open(&cfg, &d, err, sizeof(err));
+	ck_assert_msg(rc == NORC_OK, "%s", err);
+	ck_assert_int_eq(q64(d, "SELECT 6 * 7"), 42);
+	norc_db_close(d);
+	cfg.host = "127.0.0.1:1,127.0.0.1:x";
+	ck_assert_int_eq(norc_db_open(&cfg, &d, err, sizeof(err)), NORC_ECONFIG);
+	ck_assert_msg(strstr(err, "give HOST, HOST:PORT or [IPV6]:PORT"), "%s", err);
 }
 END_TEST
 
@@ -1363,6 +1375,242 @@ START_TEST(instance_retries)
 }
 END_TEST
 
+/* ---- alerts (alert.h) -------------------------------------------------------------------- */
+
+/* Schema, queue Q, task T (#1) with a rule: events, deadline 0, webhook only. */
+static void alert_fixture(int events)
+{
+	char err[512];
+	int from;
+	ck_assert_int_eq(norc_schema_migrate(db, &from, err, sizeof(err)), NORC_OK);
+	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO queues (name, type, params, added) VALUES "
+				      "('Q', 'DBQueue', '{}', 1)"), NORC_OK);
+	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO tasks (name, type, params, added) VALUES "
+				      "('T', 'CommandTask', '{}', 1)"), NORC_OK);
+	struct norc_alert_rule r = {.events = events, .webhook = "http://127.0.0.1:9/h"};
+	bool changed = false;
+	ck_assert_int_eq(norc_alert_rule_set(db, 1, &r, NORC_ALERT_SET_ON | NORC_ALERT_SET_WEBHOOK,
+					     &changed, err, sizeof(err)), NORC_OK);
+	ck_assert(changed);
+}
+
+/* Rules: validation with one line naming the fix, fields merged, unchanged reported. */
+START_TEST(alert_rules)
+{
+	char err[512];
+	alert_fixture(NORC_ALERT_ON_FAILURE);
+	bool changed = true;
+	struct norc_alert_rule r = {.email = "ops@example.com"};
+	ck_assert_int_eq(norc_alert_rule_set(db, 1, &r, NORC_ALERT_SET_EMAIL, &changed, err,
+					     sizeof(err)), NORC_OK);
+	ck_assert(changed);
+	json_t *o;
+	ck_assert_int_eq(norc_alert_rule_get(db, 1, &o), NORC_OK);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "on")), "failure"); /* kept */
+	ck_assert_str_eq(json_string_value(json_object_get(o, "email")), "ops@example.com");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "webhook")), "http://127.0.0.1:9/h");
+	json_decref(o);
+	ck_assert_int_eq(norc_alert_rule_set(db, 1, &r, NORC_ALERT_SET_EMAIL, &changed, err,
+					     sizeof(err)), NORC_OK);
+	ck_assert(!changed);
+	r = (struct norc_alert_rule){.events = 0};
+	ck_assert_int_eq(norc_alert_rule_set(db, 1, &r, NORC_ALERT_SET_ON, &changed, err,
+					     sizeof(err)), NORC_EINVAL);
+	ck_assert_msg(strstr(err, "would watch nothing"), "%s", err);
+	r = (struct norc_alert_rule){.email = "", .webhook = ""};
+	ck_assert_int_eq(norc_alert_rule_set(db, 1, &r, NORC_ALERT_SET_EMAIL | NORC_ALERT_SET_WEBHOOK,
+					     &changed, err, sizeof(err)), NORC_EINVAL);
+	ck_assert_msg(strstr(err, "no destination"), "%s", err);
+	r = (struct norc_alert_rule){.email = "a@b,no-at-sign"};
+	ck_assert_int_eq(norc_alert_rule_set(db, 1, &r, NORC_ALERT_SET_EMAIL, &changed, err,
+					     sizeof(err)), NORC_EINVAL);
+	ck_assert_msg(strstr(err, "\"no-at-sign\" is not an e-mail address"), "%s", err);
+	int ev;
+	ck_assert_int_eq(norc_alert_on_parse("timeout,failure", &ev, err, sizeof(err)), NORC_OK);
+	ck_assert_int_eq(ev, NORC_ALERT_ON_FAILURE | NORC_ALERT_ON_TIMEOUT);
+	ck_assert_str_eq(norc_alert_on_format(ev), "failure,timeout");
+	ck_assert_int_eq(norc_alert_on_parse("failure,boom", &ev, err, sizeof(err)), NORC_EINVAL);
+	bool had;
+	ck_assert_int_eq(norc_alert_rule_clear(db, 1, &had), NORC_OK);
+	ck_assert(had);
+	ck_assert_int_eq(norc_alert_rule_get(db, 1, &o), NORC_ENOTFOUND);
+}
+END_TEST
+
+/* What an end raises, by the rule's events: at most one alert, the most specific kind. */
+START_TEST(alert_on_end)
+{
+	static const struct {
+		int events, status;
+		bool final;
+		int kind; /* 0: none */
+	} cases[] = {
+		{NORC_ALERT_ON_FAILURE, NORC_ST_FAILURE, false, NORC_ALERT_FAILURE},
+		{NORC_ALERT_ON_FAILURE, NORC_ST_TIMEDOUT, false, NORC_ALERT_FAILURE},
+		{NORC_ALERT_ON_FAILURE, NORC_ST_FAILURE, true, NORC_ALERT_FAILURE},
+		{NORC_ALERT_ON_EXHAUSTED, NORC_ST_FAILURE, false, 0},
+		{NORC_ALERT_ON_EXHAUSTED, NORC_ST_ERROR, true, NORC_ALERT_EXHAUSTED},
+		{NORC_ALERT_ON_TIMEOUT, NORC_ST_FAILURE, true, 0},
+		{NORC_ALERT_ON_TIMEOUT, NORC_ST_TIMEDOUT, false, NORC_ALERT_TIMEOUT},
+		{NORC_ALERT_ON_ALL, NORC_ST_TIMEDOUT, true, NORC_ALERT_EXHAUSTED},
+		{NORC_ALERT_ON_FAILURE | NORC_ALERT_ON_TIMEOUT, NORC_ST_TIMEDOUT, true,
+		 NORC_ALERT_TIMEOUT},
+	};
+	char err[512], sql[200];
+	alert_fixture(NORC_ALERT_ON_FAILURE);
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		struct norc_alert_rule r = {.events = cases[i].events};
+		ck_assert_int_eq(norc_alert_rule_set(db, 1, &r, NORC_ALERT_SET_ON, NULL, err,
+						     sizeof(err)), NORC_OK);
+		ck_assert_int_eq(norc_db_exec(db, "INSERT INTO instances (task_id, queue_id, status, "
+					      "enqueued) VALUES (1, 1, 2, 1)"), NORC_OK);
+		int64_t id = norc_db_last_insert_id(db), added = -1;
+		ck_assert_int_eq(norc_alert_on_end(db, id, cases[i].status, cases[i].final, 5,
+						   &added), NORC_OK);
+		ck_assert_int_eq(added, cases[i].kind != 0);
+		snprintf(sql, sizeof(sql), "SELECT COALESCE(MAX(kind), 0) FROM alerts WHERE "
+			 "instance_id = %" PRId64, id);
+		ck_assert_msg(q64(db, sql) == cases[i].kind, "case %zu: kind %" PRId64, i, q64(db, sql));
+	}
+}
+END_TEST
+
+/* Leases: a taken alert is not taken again until its lease runs out; a result needs the
+ * lease; failures back off, then give up; an untried alert goes back without an attempt. */
+START_TEST(alert_leases)
+{
+	alert_fixture(NORC_ALERT_ON_FAILURE);
+	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO instances (task_id, queue_id, status, "
+				      "enqueued) VALUES (1, 1, 13, 1)"), NORC_OK);
+	for (int i = 0; i < 2; i++) {
+		int64_t added;
+		ck_assert_int_eq(norc_alert_on_end(db, 1, NORC_ST_FAILURE, false, 1000, &added),
+				 NORC_OK);
+	}
+	struct norc_alert_msg *m, *m2;
+	size_t n, n2;
+	int64_t lease, lease2;
+	int cancelled, state;
+	ck_assert_int_eq(norc_alert_take(db, 2000, 10, 100, 16, &m, &n, &lease, &cancelled), NORC_OK);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(lease, 2000 + 100 + 2 * 10); /* one channel (webhook) each */
+	ck_assert_str_eq(m[0].task_name, "T");
+	ck_assert_str_eq(m[0].webhook, "http://127.0.0.1:9/h");
+	ck_assert_int_eq(m[0].status, NORC_ST_FAILURE);
+	ck_assert_int_eq(norc_alert_take(db, 2001, 10, 100, 16, &m2, &n2, &lease2, &cancelled),
+			 NORC_OK);
+	ck_assert_int_eq(n2, 0); /* leased */
+	ck_assert_int_eq(norc_alert_record(db, &m[0], lease + 1, NORC_ALERT_WEBHOOK, NORC_OK, NULL,
+					   3, 30, 2050, &state), NORC_OK);
+	ck_assert_int_eq(state, -1); /* not its lease */
+	ck_assert_int_eq(norc_alert_record(db, &m[0], lease, 0, NORC_EIO, "HTTP 500", 3, 30, 2050,
+					   &state), NORC_OK);
+	ck_assert_int_eq(state, NORC_ALERT_WAITING);
+	ck_assert_int_eq(q64(db, "SELECT due FROM alerts WHERE id = 1"), 2050 + 30 * NORC_US_PER_SEC);
+	ck_assert_int_eq(norc_alert_release(db, m[1].id, lease, 2060), NORC_OK);
+	ck_assert_int_eq(q64(db, "SELECT attempts * 10 + state FROM alerts WHERE id = 2"), 0);
+	norc_alert_msgs_free(m, n);
+	/* the second comes back at once; after its lease runs out it is taken again */
+	ck_assert_int_eq(norc_alert_take(db, 2100, 10, 100, 16, &m, &n, &lease, &cancelled), NORC_OK);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(m[0].id, 2);
+	ck_assert_int_eq(norc_alert_take(db, lease, 10, 100, 16, &m2, &n2, &lease2, &cancelled),
+			 NORC_OK);
+	ck_assert_int_eq(n2, 1);
+	ck_assert_int_eq(norc_alert_record(db, &m[0], lease, NORC_ALERT_WEBHOOK, NORC_OK, NULL, 3, 30,
+					   lease + 1, &state), NORC_OK);
+	ck_assert_int_eq(state, -1); /* the lease went to the second take */
+	ck_assert_int_eq(norc_alert_record(db, &m2[0], lease2, NORC_ALERT_WEBHOOK, NORC_OK, NULL, 3,
+					   30, lease2 + 1, &state), NORC_OK);
+	ck_assert_int_eq(state, NORC_ALERT_SENT);
+	norc_alert_msgs_free(m, n);
+	norc_alert_msgs_free(m2, n2);
+	/* alert 1: two more failures and it is FAILED */
+	int64_t t = 2050 + 30 * NORC_US_PER_SEC;
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(norc_alert_take(db, t, 10, 100, 16, &m, &n, &lease, &cancelled),
+				 NORC_OK);
+		ck_assert_int_eq(n, 1);
+		ck_assert_int_eq(norc_alert_record(db, &m[0], lease, 0, NORC_EIO, "down", 3, 30, t,
+						   &state), NORC_OK);
+		ck_assert_int_eq(state, i == 0 ? NORC_ALERT_WAITING : NORC_ALERT_FAILED);
+		t += 3600 * NORC_US_PER_SEC;
+		norc_alert_msgs_free(m, n);
+	}
+	ck_assert_int_eq(q64(db, "SELECT attempts FROM alerts WHERE id = 1"), 3);
+	int pruned = -1;
+	ck_assert_int_eq(norc_alert_prune(db, lease2 + 1, 100, &pruned), NORC_OK);
+	ck_assert_int_eq(pruned, 0); /* ended at lease2 + 1 and later: kept */
+	ck_assert_int_eq(norc_alert_prune(db, t, 100, &pruned), NORC_OK);
+	ck_assert_int_eq(pruned, 2);
+}
+END_TEST
+
+/* Deadlines: met -> cancelled; missed -> taken with the latest attempt; judged only once. */
+START_TEST(alert_deadlines)
+{
+	alert_fixture(NORC_ALERT_ON_FAILURE);
+	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO schedules (task_id, queue_id, kind, period, "
+				      "start_at, added) VALUES (1, 1, 'period', 60, 1, 1)"), NORC_OK);
+	/* fire 100: succeeded at 150; fire 200: attempt 1 failed, attempt 2 running */
+	ck_assert_int_eq(norc_db_exec(db, "INSERT INTO instances (task_id, schedule_id, fire_time, "
+				      "queue_id, status, enqueued, ended, attempt) VALUES "
+				      "(1, 1, 100, 1, 7, 100, 150, 1), (1, 1, 200, 1, 13, 200, 210, 1), "
+				      "(1, 1, 200, 1, 2, 220, NULL, 2)"), NORC_OK);
+	ck_assert_int_eq(norc_alert_on_fire(db, 1, 1, 160, 100), NORC_OK);
+	ck_assert_int_eq(norc_alert_on_fire(db, 1, 2, 260, 200), NORC_OK);
+	struct norc_alert_msg *m;
+	size_t n;
+	int64_t lease;
+	int cancelled, state;
+	ck_assert_int_eq(norc_alert_take(db, 300, 10, 100, 16, &m, &n, &lease, &cancelled), NORC_OK);
+	ck_assert_int_eq(cancelled, 1);
+	ck_assert_int_eq(q64(db, "SELECT state FROM alerts WHERE id = 1"), NORC_ALERT_CANCELLED);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(m[0].instance_id, 3); /* the latest attempt */
+	ck_assert_msg(strstr(m[0].detail, "still RUNNING at the deadline"), "%s", m[0].detail);
+	ck_assert_int_eq(norc_alert_record(db, &m[0], lease, 0, NORC_EIO, "down", 5, 1, 300, &state),
+			 NORC_OK);
+	norc_alert_msgs_free(m, n);
+	/* the run then succeeds late; the retried delivery still goes out */
+	ck_assert_int_eq(norc_db_exec(db, "UPDATE instances SET status = 7, ended = 400 WHERE id = 3"),
+			 NORC_OK);
+	ck_assert_int_eq(norc_alert_take(db, 300 + 2 * NORC_US_PER_SEC, 10, 100, 16, &m, &n, &lease,
+					 &cancelled), NORC_OK);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(cancelled, 0);
+	ck_assert_msg(strstr(m[0].detail, "still RUNNING"), "%s", m[0].detail); /* the verdict */
+	norc_alert_msgs_free(m, n);
+}
+END_TEST
+
+/* The dead man's switch: trips once per silence, again after a new success. */
+START_TEST(alert_switch)
+{
+	char err[512];
+	alert_fixture(NORC_ALERT_ON_FAILURE);
+	int64_t t0 = norc_clock_now_us(), next = 0, s = NORC_US_PER_SEC;
+	struct norc_alert_rule r = {.no_success_s = 10};
+	ck_assert_int_eq(norc_alert_rule_set(db, 1, &r, NORC_ALERT_SET_NO_SUCCESS, NULL, err,
+					     sizeof(err)), NORC_OK);
+	int tripped = -1;
+	ck_assert_int_eq(norc_alert_check_switches(db, t0 + 5 * s, 20, &tripped, &next), NORC_OK);
+	ck_assert_int_eq(tripped, 0);
+	ck_assert(next > t0 + 9 * s && next <= t0 + 11 * s); /* armed + 10 s */
+	ck_assert_int_eq(norc_alert_check_switches(db, t0 + 12 * s, 20, &tripped, &next), NORC_OK);
+	ck_assert_int_eq(tripped, 1);
+	ck_assert_int_eq(norc_alert_check_switches(db, t0 + 30 * s, 20, &tripped, &next), NORC_OK);
+	ck_assert_int_eq(tripped, 0); /* the same silence */
+	char sql[200];
+	snprintf(sql, sizeof(sql), "INSERT INTO instances (task_id, queue_id, status, enqueued, "
+		 "ended) VALUES (1, 1, 7, 1, %" PRId64 ")", t0 + 35 * s);
+	ck_assert_int_eq(norc_db_exec(db, sql), NORC_OK);
+	ck_assert_int_eq(norc_alert_check_switches(db, t0 + 60 * s, 20, &tripped, &next), NORC_OK);
+	ck_assert_int_eq(tripped, 1); /* 25 s since that success */
+	ck_assert_int_eq(q64(db, "SELECT COUNT(*) FROM alerts WHERE kind = 5"), 2);
+}
+END_TEST
+
 
 int main(void)
 {
@@ -1394,6 +1642,11 @@ int main(void)
 	tcase_add_test(tc, instance_retries);
 	tcase_add_test(tc, held_release);
 	tcase_add_test(tc, job_kill_requests);
+	tcase_add_test(tc, alert_rules);
+	tcase_add_test(tc, alert_on_end);
+	tcase_add_test(tc, alert_leases);
+	tcase_add_test(tc, alert_deadlines);
+	tcase_add_test(tc, alert_switch);
 	suite_add_tcase(s, tc);
 
 	if (on_mariadb()) {
