@@ -74,6 +74,9 @@ static const struct opt opts[] = {
 	 "seconds between SIGTERM and SIGKILL for a task's process group"},
 	{"daemon.finally_timeout", OPT_INT, F(finally_timeout_s), 1, 86400, false,
 	 "seconds a task plugin's finally hook may run before it is killed (TIMEDOUT)"},
+	{"daemon.log_max_mb", OPT_INT, F(log_max_mb), 0, 1048576, false,
+	 "MiB an instance's log may reach; a run writing more is stopped and ends FAILURE (0: "
+	 "no cap)"},
 	{"backup", OPT_GROUP, 0, 0, 0, false, "log backup"},
 	{"backup.plugin", OPT_STR, F(backup.plugin), 0, 0, false, "backup plugin: S3, LocalBackup"},
 	{"backup.timeout", OPT_INT, F(backup.timeout_s), 5, 86400, false,
@@ -415,6 +418,7 @@ static void set_defaults(struct norc_config *c)
 	c->stop_timeout_s = 600;
 	c->kill_grace_s = 5;
 	c->finally_timeout_s = 30;
+	c->log_max_mb = 1024;
 	c->backup.timeout_s = 300;
 	c->alerts.timeout_s = 30;
 	c->alerts.attempts = 10;
@@ -556,6 +560,7 @@ int norc_config_reload(struct norc_config *cfg, char *restart_note, size_t notel
 	cfg->kill_grace_s = n->kill_grace_s;
 	cfg->stop_timeout_s = n->stop_timeout_s;
 	cfg->finally_timeout_s = n->finally_timeout_s;
+	cfg->log_max_mb = n->log_max_mb;
 	char *t = cfg->log_dir;
 	cfg->log_dir = n->log_dir;
 	n->log_dir = t;
@@ -693,6 +698,7 @@ void norc_config_print(const struct norc_config *c, FILE *out, bool json)
 	json_object_set_new(dm, "kill_grace", json_integer(c->kill_grace_s));
 	json_object_set_new(dm, "stop_timeout", json_integer(c->stop_timeout_s));
 	json_object_set_new(dm, "finally_timeout", json_integer(c->finally_timeout_s));
+	json_object_set_new(dm, "log_max_mb", json_integer(c->log_max_mb));
 	json_object_set_new(o, "daemon", dm);
 	json_t *bk = json_object();
 	json_object_set_new(bk, "plugin", str_or_null(c->backup.plugin));

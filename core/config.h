@@ -44,6 +44,7 @@ struct norc_config {
 	int kill_grace_s; /* SIGTERM -> SIGKILL delay for timed-out or killed tasks */
 	int stop_timeout_s; /* STOP: how long running instances may finish (0: no limit) */
 	int finally_timeout_s; /* a task plugin's finally hook: TIMEDOUT after this long */
+	int log_max_mb; /* an instance whose log grows past this is stopped (FAILURE); 0: none */
 	struct {
 		char *plugin;        /* backup plugin name; NULL: logs are not backed up */
 		int timeout_s;       /* an upload batch (child process) is killed after this */

@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -843,12 +844,33 @@ static void reap(struct executor *ex)
 	}
 }
 
+/* The log size cap (daemon.log_max_mb): a run whose log grew past it is stopped like a kill
+ * (SIGTERM, SIGKILL after the grace) and ends FAILURE with the reason in its log and row. */
+static void check_log_size(struct executor *ex, struct run *r, int64_t mono)
+{
+	struct stat sb;
+	int64_t cap = (int64_t)ex->cfg->log_max_mb * 1024 * 1024;
+	if (!cap || r->interrupted || r->timed_out || r->finalizing || fstat(r->log_fd, &sb) != 0 ||
+	    sb.st_size <= cap)
+		return;
+	r->interrupted = true;
+	r->kill_status = NORC_ST_FAILURE;
+	r->why_interrupted = "its log passed daemon.log_max_mb";
+	r->kill_at_us = mono + ex->cfg->kill_grace_s * NORC_US_PER_SEC;
+	task_line(r->log_fd, "The log reached %lld bytes, over daemon.log_max_mb (%d MiB): stopping "
+		  "the task.", (long long)sb.st_size, ex->cfg->log_max_mb);
+	NORC_WARN("%s: its log passed daemon.log_max_mb (%d MiB); sending SIGTERM to its process "
+		  "group.", r->label, ex->cfg->log_max_mb);
+	norc_spawn_kill_group(r->pid, SIGTERM);
+}
+
 static void check_timeouts(struct executor *ex, int64_t mono)
 {
 	for (int i = 0; i < ex->concurrency; i++) {
 		struct run *r = &ex->runs[i];
 		if (!r->used)
 			continue;
+		check_log_size(ex, r, mono);
 		if (r->deadline_us && !r->timed_out && !r->interrupted && mono >= r->deadline_us) {
 			r->timed_out = true;
 			if (!r->kill_at_us)

@@ -3,8 +3,8 @@
 # and logs, end to end through the real binaries (issue [run]'s tests).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-daemons_setup "${1:-}" norc_run 'daemon: { heartbeat = 1; heartbeat_timeout = 5; kill_grace = 2; };'
-[ "$backend" = sqlite ] && printf 'database: { path = "norc.db"; busy_timeout_ms = 1000; };\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; kill_grace = 2; };\n' >"$conf"
+daemons_setup "${1:-}" norc_run 'daemon: { heartbeat = 1; heartbeat_timeout = 5; kill_grace = 2; log_max_mb = 1; };'
+[ "$backend" = sqlite ] && printf 'database: { path = "norc.db"; busy_timeout_ms = 1000; };\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; kill_grace = 2; log_max_mb = 1; };\n' >"$conf"
 status_of() { sql "SELECT status FROM instances WHERE id = $1"; }
 
 echo "# backend $backend"
@@ -128,6 +128,16 @@ wait_for 10 "SELECT status FROM instances WHERE id = $lid" 16 && ok "SIGTERM: ru
 wait "$kpid" 2>/dev/null
 pgrep -f "sleep 43\.$$" >/dev/null && bad "the killed task's process survived" || ok "the killed task's processes are gone"
 [ "$(sql "SELECT status FROM daemons WHERE pid = $kpid")" = 9 ] && ok "the executor ended KILLED" || bad "executor status $(sql "SELECT status FROM daemons WHERE pid = $kpid")"
+
+# The log size cap: a run that writes without end is stopped past daemon.log_max_mb (1 MiB).
+norc task add Chatty --command "while :; do head -c 100000 /dev/zero | tr '\\0' x; echo; sleep 0.05; done" >/dev/null
+cid=$(norc --json run Chatty --queue Q | sed 's/[^0-9]//g')
+wait_for 20 "SELECT status FROM instances WHERE id = $cid" 13 && ok "a run whose log passes daemon.log_max_mb ends FAILURE" || bad "Chatty: $(sql "SELECT status, reason FROM instances WHERE id = $cid")"
+[ "$(sql "SELECT reason FROM instances WHERE id = $cid")" = "its log passed daemon.log_max_mb" ] && ok "... with the reason on its row" || bad "reason"
+clog=$(ls "$WORK"/log/tasks/CommandTask/Chatty/Chatty-"$cid" 2>/dev/null)
+size=$(stat -c %s "$clog" 2>/dev/null || echo 0)
+grep -q 'The log reached [0-9]* bytes, over daemon.log_max_mb (1 MiB): stopping the task.' "$clog" \
+  && [ "$size" -gt 1048576 ] && [ "$size" -lt 8388608 ] && ok "its log says so, and stopped growing at $((size / 1024)) KiB" || bad "log $clog: $size bytes"
 
 # Stopping: SIGINT drains and ends ENDED.
 kill -INT "${pids[@]}"
