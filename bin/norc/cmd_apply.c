@@ -11,6 +11,7 @@
  * name; a schedule by its task, queue and rule. What the file does not mention is left alone
  * unless --prune (then tasks, jobs and queues not in the file are removed; history stays).
  */
+#include "alert.h"
 #include "cli.h"
 #include "cron.h"
 #include "jobdef.h"
@@ -49,6 +50,13 @@ struct want_task {
 	size_t nnodes;
 	const char **dep_parent, **dep_child;
 	size_t ndeps;
+	/* its alert rule (alert.h): has_alert false when the file has no `alert` group;
+	 * alert_empty for `alert = { };` (no rule) */
+	bool has_alert, alert_empty;
+	int alert_events;
+	char deadline[32], no_success[32];
+	char *email; /* owned: a list is joined with commas */
+	const char *webhook;
 	int line;
 };
 
@@ -190,6 +198,70 @@ static json_t *params_of(const struct want *w, const config_setting_t *g, const 
 	return o;
 }
 
+/* A message of alert.h's checks without its leading "--option: ". */
+static const char *after_flag(const char *err)
+{
+	const char *c = strncmp(err, "--", 2) == 0 ? strstr(err, ": ") : NULL;
+	return c ? c + 2 : err;
+}
+
+/* A task's `alert = { on = "failure,exhausted"; deadline = "45m"; no_success = "1d";
+ * email = "a@b" or ["a@b", "c@d"]; webhook = "https://..."; };`, checked as `norc alert set`
+ * would; `alert = { };` means no rule. */
+static int read_alert(struct want *w, const config_setting_t *g, struct want_task *t)
+{
+	const config_setting_t *a = config_setting_get_member(g, "alert");
+	if (!a)
+		return 0;
+	if (config_setting_type(a) != CONFIG_TYPE_GROUP)
+		return fail_at(w, a, "%s: alert must be a group { on = \"failure\"; email = ...; }",
+			       t->name);
+	t->has_alert = true;
+	t->alert_empty = config_setting_length(a) == 0;
+	if (t->alert_empty)
+		return 0;
+	char what[200], err[400];
+	snprintf(what, sizeof(what), "%s: alert", t->name);
+	const char *on = NULL;
+	if (only_keys(w, a, what, "on deadline no_success email webhook") ||
+	    get_str(w, a, "on", &on, false, what) ||
+	    get_duration(w, a, "deadline", "0", t->deadline, sizeof(t->deadline), what) ||
+	    get_duration(w, a, "no_success", "0", t->no_success, sizeof(t->no_success), what) ||
+	    get_str(w, a, "webhook", &t->webhook, false, what))
+		return -1;
+	if (on && norc_alert_on_parse(on, &t->alert_events, err, sizeof(err)) != NORC_OK)
+		return fail_at(w, config_setting_get_member(a, "on"), "%s: %s", what, after_flag(err));
+	const config_setting_t *e = config_setting_get_member(a, "email");
+	if (e && config_setting_type(e) == CONFIG_TYPE_STRING) {
+		t->email = norc_xstrdup(config_setting_get_string(e));
+	} else if (e && (config_setting_type(e) == CONFIG_TYPE_LIST ||
+			 config_setting_type(e) == CONFIG_TYPE_ARRAY)) {
+		for (int i = 0; i < config_setting_length(e); i++) {
+			const char *addr = config_setting_get_string_elem(e, i);
+			if (!addr)
+				return fail_at(w, e, "%s: email must be a string or a list of strings",
+					       what);
+			char *j = norc_xasprintf("%s%s%s", t->email ? t->email : "",
+						 t->email ? "," : "", addr);
+			free(t->email);
+			t->email = j;
+		}
+	} else if (e) {
+		return fail_at(w, e, "%s: email must be a string or a list of strings", what);
+	}
+	if (t->email && norc_alert_check_email(t->email, err, sizeof(err)) != NORC_OK)
+		return fail_at(w, e, "%s: %s", what, after_flag(err));
+	if (t->webhook && norc_alert_check_webhook(t->webhook, err, sizeof(err)) != NORC_OK)
+		return fail_at(w, config_setting_get_member(a, "webhook"), "%s: %s", what,
+			       after_flag(err));
+	if (!t->alert_events && !atoi(t->deadline) && !atoi(t->no_success))
+		return fail_at(w, a, "%s watches nothing; give on, deadline or no_success (alert = "
+			       "{ }; for no alert)", what);
+	if (!t->email && !t->webhook)
+		return fail_at(w, a, "%s has no destination; give email or webhook", what);
+	return 0;
+}
+
 static int read_schedules(struct want *w, const config_setting_t *g, struct want_task *t,
 			  const struct norc_config *cfg)
 {
@@ -316,9 +388,9 @@ static int read_want(struct want *w, const struct norc_config *cfg)
 					       i + 1);
 			if (only_keys(w, g, what, t->job
 				      ? "name description timeout retries retry_delay "
-					"retry_max_delay overlap fail_fast nodes deps schedules"
+					"retry_max_delay overlap fail_fast nodes deps schedules alert"
 				      : "name type command params description timeout nice retries "
-					"retry_delay retry_max_delay overlap schedules") ||
+					"retry_delay retry_max_delay overlap schedules alert") ||
 			    get_str(w, g, "name", &t->name, true, what))
 				return -1;
 			w->ntasks++;
@@ -368,7 +440,7 @@ static int read_want(struct want *w, const struct norc_config *cfg)
 			if (!t->job && strcmp(t->type, "CommandTask") == 0 &&
 			    !json_object_get(t->params, "command"))
 				return fail_at(w, g, "task %s: give its command = \"...\";", t->name);
-			if (read_schedules(w, g, t, cfg))
+			if (read_schedules(w, g, t, cfg) || read_alert(w, g, t))
 				return -1;
 			if (!t->job)
 				continue;
@@ -443,6 +515,7 @@ static void free_want(struct want *w)
 	for (size_t i = 0; i < w->ntasks; i++) {
 		struct want_task *t = &w->tasks[i];
 		json_decref(t->params);
+		free(t->email);
 		free(t->scheds);
 		free(t->node_names);
 		free(t->node_tasks);
@@ -469,6 +542,7 @@ struct action {
 struct plan {
 	struct action *v;
 	size_t n, cap;
+	bool prune; /* --prune: also remove alert rules the file's tasks no longer have */
 };
 
 static void add_action(struct plan *p, int (*cmd)(struct norc_cli *, int, char **),
@@ -780,6 +854,35 @@ static void plan_job_graph(struct plan *p, const struct want_task *t, json_t *cu
 }
 
 /* A task or job not in the database (or replaced): add it, its graph and its schedules. */
+static bool same_text(const json_t *v, const char *want)
+{
+	const char *have = json_string_value(v);
+	return strcmp(have ? have : "", want ? want : "") == 0;
+}
+
+/* The task's alert rule against cur (its rule now, NULL: none): `alert set` or `alert clear`. */
+static void plan_alert(struct plan *p, const struct want_task *t, const json_t *cur)
+{
+	if ((!t->has_alert && !p->prune) || ((!t->has_alert || t->alert_empty) && !cur))
+		return;
+	if (!t->has_alert || t->alert_empty) {
+		add_action(p, norc_cmd_alert, "change", t->name, "alert removed", "alert", "clear",
+			   t->name, NULL);
+		return;
+	}
+	const char *on = norc_alert_on_format(t->alert_events);
+	if (cur && same_text(json_object_get(cur, "on"), on) &&
+	    json_integer_value(json_object_get(cur, "deadline")) == atoll(t->deadline) &&
+	    json_integer_value(json_object_get(cur, "no_success")) == atoll(t->no_success) &&
+	    same_text(json_object_get(cur, "email"), t->email) &&
+	    same_text(json_object_get(cur, "webhook"), t->webhook))
+		return;
+	add_action(p, norc_cmd_alert, cur ? "change" : "add", t->name, "alert", "alert", "set",
+		   t->name, "--on", on, "--deadline", t->deadline, "--no-success", t->no_success,
+		   "--email", t->email ? t->email : "", "--webhook", t->webhook ? t->webhook : "",
+		   NULL);
+}
+
 static void plan_new(struct plan *p, const struct want_task *t)
 {
 	json_t *none = json_array();
@@ -787,6 +890,7 @@ static void plan_new(struct plan *p, const struct want_task *t)
 	if (t->job)
 		plan_job_graph(p, t, NULL);
 	plan_schedules(p, t, none);
+	plan_alert(p, t, NULL);
 	json_decref(none);
 }
 
@@ -862,6 +966,14 @@ static int plan_task(struct norc_cli *cli, const struct want *w, const struct wa
 	}
 	plan_schedules(p, t, live);
 	json_decref(live);
+	json_t *rule = NULL;
+	int rc = norc_alert_rule_get(cli->db, id, &rule);
+	if (rc != NORC_OK && rc != NORC_ENOTFOUND) {
+		fprintf(stderr, "norc: error: apply: %s\n", norc_db_errmsg(cli->db));
+		return -1;
+	}
+	plan_alert(p, t, rule);
+	json_decref(rule);
 	return 0;
 }
 
@@ -1149,7 +1261,7 @@ int norc_cmd_apply(struct norc_cli *cli, int argc, char **argv)
 	if (norc_cli_db(cli, true) != NORC_OK || norc_cli_plugins(cli) != NORC_OK)
 		return NORC_EXIT_FAIL;
 	struct want w = {.file = argv[optind]};
-	struct plan p = {0};
+	struct plan p = {.prune = prune};
 	int rc = read_want(&w, cli->cfg) == 0 && make_plan(cli, &w, prune, &p) == 0
 			 ? NORC_EXIT_OK : NORC_EXIT_FAIL;
 	if (rc == NORC_EXIT_OK) {

@@ -126,4 +126,37 @@ expect_ok "--prune with a job running a task only the database has" norc apply "
 norc queue add Batch >/dev/null 2>&1
 printf 'queues = ( { name = "Batch"; type = "SQSQueue"; } );\n' >"$WORK/f6.conf"
 expect_fail "a queue that exists with another type is refused" 1 "queue Batch exists as a DBQueue" norc apply "$WORK/f6.conf"
+# --- alert rules in the file
+A="$WORK/alerts.conf"
+cat >"$A" <<'EOF'
+queues = ( { name = "Reports"; } );
+tasks = (
+  { name = "pinger"; command = "true";
+    alert = { on = "failure,exhausted"; deadline = "45m"; email = [ "ops@example.com", "dba@example.com" ]; }; },
+  { name = "watched"; command = "true"; alert = { no_success = "1d"; webhook = "https://hooks.example.com/x"; }; }
+);
+EOF
+echo 'tasks = ( { name = "a"; command = "x"; alert = { on = "boom"; webhook = "http://h/"; }; } );' | bad_file "an unknown alert event is refused" 'bad.conf:1: a: alert: unknown event "boom"'
+echo 'tasks = ( { name = "a"; command = "x"; alert = { on = "failure"; }; } );' | bad_file "an alert without destination is refused" 'a: alert has no destination; give email or webhook'
+echo 'tasks = ( { name = "a"; command = "x"; alert = { webhook = "http://h/"; }; } );' | bad_file "an alert watching nothing is refused" 'a: alert watches nothing'
+echo 'tasks = ( { name = "a"; command = "x"; alert = { on = "failure"; email = "nobody"; }; } );' | bad_file "a bad address is refused" '"nobody" is not an e-mail address'
+expect_ok "apply a file with alert rules" norc apply "$A"
+expect_out "it plans the rules" '^add +pinger +alert'
+expect_ok "alert show" norc alert show pinger
+expect_out "the rule's events" '^on: +failure,exhausted'
+expect_out "its deadline" '^deadline: +2700'
+expect_out "its addresses, joined" '^email: +ops@example.com,dba@example.com'
+expect_ok "apply it again" norc apply "$A"
+expect_out "changes nothing" "nothing to change"
+sed -i 's/deadline = "45m"/deadline = "1h"/; s/alert = { no_success = "1d"; webhook = "https:\/\/hooks.example.com\/x"; }/alert = { }/' "$A"
+expect_ok "a changed deadline and an empty alert group" norc apply "$A"
+expect_out "one rule changed" '^change +pinger +alert'
+expect_out "one removed" '^change +watched +alert removed'
+[ "$(sql "SELECT COUNT(*) FROM task_alerts")" = 1 ] && [ "$(sql "SELECT deadline FROM task_alerts")" = 3600 ] \
+  && ok "the database holds the one rule, with the new deadline" || bad "rules: $(sql "SELECT task_id, deadline FROM task_alerts")"
+printf 'queues = ( { name = "Reports"; } );\ntasks = ( { name = "pinger"; command = "true"; }, { name = "watched"; command = "true"; } );\n' >"$A"
+expect_ok "without --prune a rule the file does not mention stays" norc apply "$A"
+[ "$(sql "SELECT COUNT(*) FROM task_alerts")" = 1 ] && ok "... it stays" || bad "rule removed without --prune"
+expect_ok "with --prune it goes" norc apply "$A" --prune
+[ "$(sql "SELECT COUNT(*) FROM task_alerts")" = 0 ] && ok "... it is gone" || bad "rule kept with --prune"
 finish
