@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ static enum norc_log_style style = NORC_LOG_PLAIN;
 static enum norc_level max_level = NORC_LOG_INFO;
 static bool echo;
 static bool sink_journal, echo_journal; /* that stream is systemd's journal */
+static bool sink_failing; /* the log file refused the last write (a full disk): stderr too */
 
 /* systemd connects a service's output to the journal and says so in $JOURNAL_STREAM
  * ("DEV:INODE" of that stream): lines then carry a <priority> prefix and no time stamp
@@ -98,7 +100,20 @@ void norc_logv(enum norc_level level, const char *fmt, va_list ap)
 		fprintf(out, "<%d>%s: %s\n", priority(level), norc_log_level_name(level), msg);
 	else
 		fprintf(out, "%s %s: %s\n", stamp, norc_log_level_name(level), msg);
-	fflush(out);
+	int werr = fflush(out) == EOF || ferror(out) ? errno : 0;
+	if (werr && out != stderr) { /* the log file is full or gone: say so where it can be seen */
+		if (!sink_failing)
+			fprintf(stderr, "%s WARNING: this daemon's log file cannot be written (%s); "
+				"its messages go to stderr until it can\n", stamp, strerror(werr));
+		sink_failing = true;
+		fprintf(stderr, "%s %s: %s\n", stamp, norc_log_level_name(level), msg);
+		fflush(stderr);
+		clearerr(out);
+	} else if (sink_failing && out != stderr) {
+		sink_failing = false;
+		fprintf(stderr, "%s INFO: this daemon's log file is writable again\n", stamp);
+		fflush(stderr);
+	}
 	if (echo && out != stdout) {
 		if (echo_journal)
 			fprintf(stdout, "<%d>%s: %s\n", priority(level), norc_log_level_name(level),

@@ -46,6 +46,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -236,8 +237,8 @@ static void usage(FILE *out)
 		"SIGINT stops after the running instances end; SIGTERM kills them.\n");
 }
 
-/* One stamped line into a task's log. */
-__attribute__((format(printf, 2, 3))) static void task_line(int fd, const char *fmt, ...)
+/* One stamped line into a task's log; 0, or the errno of a failed write (a full disk). */
+__attribute__((format(printf, 2, 3))) static int task_line(int fd, const char *fmt, ...)
 {
 	char stamp[40], msg[1024];
 	norc_log_stamp(norc_clock_now_us(), stamp, sizeof(stamp));
@@ -245,7 +246,22 @@ __attribute__((format(printf, 2, 3))) static void task_line(int fd, const char *
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	dprintf(fd, "%s INFO: %s\n", stamp, msg);
+	return dprintf(fd, "%s INFO: %s\n", stamp, msg) < 0 ? errno : 0;
+}
+
+/* Why a run's log is incomplete, when it is: its last line could not be written (werr), or
+ * its disk has no space left (the task's own writes failed then). NULL: nothing wrong. */
+static const char *log_trouble(const struct executor *ex, int fd, int werr, char *buf,
+			       size_t len)
+{
+	struct statvfs vs;
+	if (!werr && fstatvfs(fd, &vs) == 0 && vs.f_bfree == 0)
+		werr = ENOSPC;
+	if (!werr)
+		return NULL;
+	snprintf(buf, len, "its log could not be written completely: %s (log_dir %s)",
+		 strerror(werr), ex->cfg->log_dir);
+	return buf;
 }
 
 static char identity[64]; /* NORC_EXECUTOR: lets sweeps find what a dead executor left */
@@ -792,10 +808,13 @@ static void finish_run(struct executor *ex, struct run *r, int wstatus)
 		if (start_finally(ex, r, status, code, sig))
 			return; /* recorded when the hook ends */
 	}
-	task_line(r->log_fd, "Task ended with status %s.", norc_status_name(status));
-	close(r->log_fd);
+	int werr = task_line(r->log_fd, "Task ended with status %s.", norc_status_name(status));
+	char trouble[400];
 	const char *why = r->finalizing && r->timed_out ? "the finally hook timed out"
 							 : r->why_interrupted;
+	if (!why && (why = log_trouble(ex, r->log_fd, werr, trouble, sizeof(trouble))))
+		NORC_WARN("%s: %s", r->label, why);
+	close(r->log_fd);
 	queue_end(ex, r->instance_id, status, code, sig, why, r->may_hold, r->job_id, true);
 	if (r->finalizing && r->timed_out) /* the hook ran too long, not the task: no retry */
 		ex->pending[ex->npending - 1].no_retry = true;
