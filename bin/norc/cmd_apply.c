@@ -254,7 +254,7 @@ static int read_alert(struct want *w, const config_setting_t *g, struct want_tas
 	if (t->webhook && norc_alert_check_webhook(t->webhook, err, sizeof(err)) != NORC_OK)
 		return fail_at(w, config_setting_get_member(a, "webhook"), "%s: %s", what,
 			       after_flag(err));
-	if (!t->alert_events && !atoi(t->deadline) && !atoi(t->no_success))
+	if (!t->alert_events && !atoll(t->deadline) && !atoll(t->no_success))
 		return fail_at(w, a, "%s watches nothing; give on, deadline or no_success (alert = "
 			       "{ }; for no alert)", what);
 	if (!t->email && !t->webhook)
