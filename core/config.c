@@ -4,6 +4,7 @@
  * typo is reported with its line instead of being silently ignored.
  */
 #include "config.h"
+#include "runas.h"
 #include "mem.h"
 
 #include <errno.h>
@@ -22,7 +23,9 @@
 #define NORC_WEB_ROOT "/usr/local/share/norc/web"
 #endif
 
-enum opt_type { OPT_STR, OPT_PATH, OPT_INT, OPT_PATH_LIST, OPT_GROUP, OPT_PARAMS, OPT_RECORDS };
+enum opt_type {
+	OPT_STR, OPT_PATH, OPT_INT, OPT_BOOL, OPT_PATH_LIST, OPT_GROUP, OPT_PARAMS, OPT_RECORDS
+};
 
 struct opt {
 	const char *path;
@@ -85,6 +88,11 @@ static const struct opt opts[] = {
 	 "delete local log copies this many days after their upload (0: keep them)"},
 	{"backup.settings", OPT_PARAMS, F(backup.settings), 0, 0, false,
 	 "the backup plugin's own settings"},
+	{"tasks", OPT_GROUP, 0, 0, 0, false, "who tasks run as on this host"},
+	{"tasks.user", OPT_STR, F(tasks.user), 0, 0, false,
+	 "USER[:GROUP] that a root executor runs tasks without --run-as as"},
+	{"tasks.allow_root", OPT_BOOL, F(tasks.allow_root), 0, 0, false,
+	 "true: a root executor may run tasks as root (refused otherwise)"},
 	{"alerts", OPT_GROUP, 0, 0, 0, false, "alert delivery (norc alert set per task)"},
 	{"alerts.smtp_url", OPT_STR, F(alerts.smtp_url), 0, 0, false,
 	 "SMTP relay: smtp://HOST:PORT (STARTTLS when offered) or smtps://HOST:PORT"},
@@ -152,6 +160,7 @@ void norc_config_free(struct norc_config *c)
 		free(c->plugin_dirs[i]);
 	free(c->plugin_dirs);
 	free(c->backup.plugin);
+	free(c->tasks.user);
 	free(c->alerts.smtp_url);
 	free(c->alerts.smtp_user);
 	free(c->alerts.smtp_password);
@@ -222,6 +231,7 @@ static const char *type_name(enum opt_type t)
 	switch (t) {
 	case OPT_STR: case OPT_PATH: return "a string in double quotes";
 	case OPT_INT: return "an integer";
+	case OPT_BOOL: return "true or false";
 	case OPT_PATH_LIST: return "a list of strings, like [\"/a\", \"/b\"]";
 	case OPT_GROUP: return "a group, like name: { ... };";
 	case OPT_PARAMS: return "a group of plain values, like settings: { bucket = \"b\"; };";
@@ -328,6 +338,11 @@ static int store(struct norc_config *c, const struct opt *o, config_setting_t *s
 		*(int *)(base + o->off) = (int)v;
 		return NORC_OK;
 	}
+	case OPT_BOOL:
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			break;
+		*(bool *)(base + o->off) = config_setting_get_bool(s);
+		return NORC_OK;
 	case OPT_PARAMS: {
 		if (config_setting_type(s) != CONFIG_TYPE_GROUP)
 			break;
@@ -430,6 +445,7 @@ static void set_defaults(struct norc_config *c)
 
 static int check(struct norc_config *c, char *err, size_t errlen)
 {
+	char msg[300];
 	if (!c->log_dir)
 		c->log_dir = resolve(c, "log");
 	if (!c->tmp_dir)
@@ -462,6 +478,9 @@ static int check(struct norc_config *c, char *err, size_t errlen)
 		return norc_err_set(err, errlen, NORC_ECONFIG,
 				    "config %s: alerts.smtp_url is \"%s\"; use smtp://HOST[:PORT] or "
 				    "smtps://HOST[:PORT]", c->file, c->alerts.smtp_url);
+	if (c->tasks.user && norc_runas_check(c->tasks.user, msg, sizeof(msg)) != NORC_OK)
+		return norc_err_set(err, errlen, NORC_ECONFIG, "config %s: tasks.user: %s", c->file,
+				    msg);
 	if (c->alerts.from) {
 		const char *at = strchr(c->alerts.from, '@');
 		bool ok = at && at != c->alerts.from && at[1];
@@ -580,6 +599,9 @@ int norc_config_reload(struct norc_config *cfg, char *restart_note, size_t notel
 	free(ja);
 	free(jb);
 	cfg->backup.keep_local_days = n->backup.keep_local_days;
+	char *tuser = cfg->tasks.user; /* who tasks run as: the next run uses it */
+	cfg->tasks = n->tasks;
+	n->tasks.user = tuser;
 	struct norc_config_alerts alerts = cfg->alerts; /* alert delivery: the next batch uses it */
 	cfg->alerts = n->alerts;
 	n->alerts = alerts;
@@ -713,6 +735,10 @@ void norc_config_print(const struct norc_config *c, FILE *out, bool json)
 		free(key);
 	}
 	json_object_set_new(o, "backup", bk);
+	json_t *tk = json_object();
+	json_object_set_new(tk, "user", str_or_null(c->tasks.user));
+	json_object_set_new(tk, "allow_root", json_boolean(c->tasks.allow_root));
+	json_object_set_new(o, "tasks", tk);
 	json_t *al = json_object();
 	json_object_set_new(al, "smtp_url", str_or_null(c->alerts.smtp_url));
 	json_object_set_new(al, "smtp_user", str_or_null(c->alerts.smtp_user));

@@ -51,6 +51,10 @@ struct norc_config {
 		int keep_local_days; /* delete uploaded local copies this old (0: keep them) */
 		struct norc_params *settings; /* the plugin's own settings (backup.settings) */
 	} backup;
+	struct {
+		char *user;      /* a root executor runs tasks without run_as as this user */
+		bool allow_root; /* ... and refuses to run them as root unless this is set */
+	} tasks;
 	struct norc_config_alerts {
 		char *smtp_url;      /* smtp://relay:25 or smtps://relay:465; NULL: no e-mail */
 		char *smtp_user;     /* with a password: STARTTLS required on smtp:// */

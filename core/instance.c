@@ -120,8 +120,8 @@ int norc_instance_load(struct norc_db *db, int64_t id, struct norc_run_info *out
 	int rc = norc_db_query_row(db,
 				   "SELECT i.id, t.id, COALESCE(i.fire_time, 0), t.name, t.type, "
 				   "t.params, COALESCE(i.log_path, ''), t.timeout, t.nice, i.attempt, "
-				   "t.overlap, COALESCE(i.job_instance_id, 0), j.log_path, n.name "
-				   "FROM instances i JOIN tasks t ON t.id = i.task_id LEFT JOIN "
+				   "t.overlap, COALESCE(i.job_instance_id, 0), j.log_path, n.name, "
+				   "t.run_as, t.limits FROM instances i JOIN tasks t ON t.id = i.task_id LEFT JOIN "
 				   "instances j ON j.id = i.job_instance_id LEFT JOIN job_nodes n ON "
 				   "n.id = i.job_node_id WHERE i.id = ?",
 				   id, &st);
@@ -144,6 +144,8 @@ int norc_instance_load(struct norc_db *db, int64_t id, struct norc_run_info *out
 			out->job_log_path = norc_xstrdup(norc_stmt_column_text(st, 12));
 			out->node_name = norc_xstrdup(norc_stmt_column_text(st, 13));
 		}
+		out->run_as = norc_xstrdup(norc_stmt_column_text(st, 14));
+		out->limits = norc_xstrdup(norc_stmt_column_text(st, 15));
 	}
 	norc_stmt_finalize(st);
 	return rc;
@@ -189,6 +191,8 @@ void norc_run_info_free(struct norc_run_info *ri)
 	free(ri->log_path);
 	free(ri->job_log_path);
 	free(ri->node_name);
+	free(ri->run_as);
+	free(ri->limits);
 	memset(ri, 0, sizeof(*ri));
 }
 

@@ -65,6 +65,7 @@ struct norc_run_info {
 	bool may_hold; /* its task's overlap policy is "queue": a later fire may wait for it */
 	int64_t job_instance_id; /* a job's node: its job instance; 0: none */
 	char *job_log_path, *node_name; /* with job_instance_id (may be NULL: a removed node) */
+	char *run_as, *limits; /* runas.h; NULL: none */
 };
 int norc_instance_load(struct norc_db *db, int64_t id, struct norc_run_info *out);
 /* Record revision text `info` (a task plugin's revision hook, at most 64 bytes) on instance

@@ -322,11 +322,13 @@ int norc_model_task_add(struct norc_db *db, const struct norc_task_def *d, int64
 			       NORC_AS(d->params_json), NORC_AI(d->timeout_s), NORC_AI(d->nice),
 			       NORC_AI(d->retries), NORC_AI(d->retry_delay_s),
 			       NORC_AI(d->retry_max_delay_s ? d->retry_max_delay_s : 3600),
-			       NORC_AI(d->overlap), NORC_AI(norc_clock_now_us())};
+			       NORC_AI(d->overlap), NORC_AI(norc_clock_now_us()),
+			       NORC_AS(d->run_as && *d->run_as ? d->run_as : NULL),
+			       NORC_AS(d->limits && *d->limits ? d->limits : NULL)};
 	rc = insert(db,
 		    "INSERT INTO tasks (name, type, description, params, timeout, nice, retries, "
-		    "retry_delay, retry_max_delay, overlap, added) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-		    "?, ?, ?)", a, NARGS(a), id);
+		    "retry_delay, retry_max_delay, overlap, added, run_as, limits) VALUES (?, ?, ?, "
+		    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", a, NARGS(a), id);
 	if (rc == NORC_EEXIST)
 		return norc_err_set(err, errlen, rc,
 				    "task '%s' already exists; pick another name, or remove it "
@@ -339,13 +341,14 @@ static const struct norc_col task_cols[] = {
 	{"timeout", NORC_COL_INT},  {"nice", NORC_COL_INT},     {"schedules", NORC_COL_INT},
 	{"description", NORC_COL_TEXT}, {"params", NORC_COL_TEXT}, {"added", NORC_COL_TIME},
 	{"retries", NORC_COL_INT},  {"retry_delay", NORC_COL_INT}, {"retry_max_delay", NORC_COL_INT},
-	{"overlap", NORC_COL_TEXT},
+	{"overlap", NORC_COL_TEXT}, {"run_as", NORC_COL_TEXT}, {"limits", NORC_COL_TEXT},
 };
 #define TASK_SELECT                                                                             \
 	"SELECT t.id, t.name, t.type, t.timeout, t.nice,"                                       \
 	" (SELECT COUNT(*) FROM schedules s WHERE s.task_id = t.id AND s.deleted = 0),"         \
 	" t.description, t.params, t.added, t.retries, t.retry_delay, t.retry_max_delay,"       \
-	" CASE t.overlap WHEN 1 THEN 'skip' WHEN 2 THEN 'queue' ELSE 'allow' END FROM tasks t "
+	" CASE t.overlap WHEN 1 THEN 'skip' WHEN 2 THEN 'queue' ELSE 'allow' END, t.run_as,"     \
+	" t.limits FROM tasks t "
 
 int norc_model_task_list(struct norc_db *db, json_t **rows)
 {
@@ -374,12 +377,14 @@ int norc_model_task_set(struct norc_db *db, int64_t id, const struct norc_task_d
 		{NORC_TASK_SET_DESCRIPTION, "description"},
 		{NORC_TASK_SET_OVERLAP, "overlap"},
 		{NORC_TASK_SET_PARAMS, "params"},
+		{NORC_TASK_SET_RUN_AS, "run_as"},
+		{NORC_TASK_SET_LIMITS, "limits"},
 	};
 	if ((has & NORC_TASK_SET_DESCRIPTION) && d->description && strlen(d->description) > 512)
 		return norc_err_set(err, errlen, NORC_EINVAL, "task #%" PRId64 ": the description "
 				    "is longer than 512 characters", id);
-	struct norc_arg a[10];
-	char sql[256] = "UPDATE tasks SET ";
+	struct norc_arg a[12];
+	char sql[300] = "UPDATE tasks SET ";
 	size_t n = 0;
 	for (size_t i = 0; i < NARGS(fields); i++) {
 		if (!(has & fields[i].bit))
@@ -394,6 +399,10 @@ int norc_model_task_set(struct norc_db *db, int64_t id, const struct norc_task_d
 				 ? NORC_AS(d->description ? d->description : "")
 			 : fields[i].bit == NORC_TASK_SET_PARAMS
 				 ? NORC_AS(d->params_json ? d->params_json : "{}")
+			 : fields[i].bit == NORC_TASK_SET_RUN_AS
+				 ? NORC_AS(d->run_as && *d->run_as ? d->run_as : NULL)
+			 : fields[i].bit == NORC_TASK_SET_LIMITS
+				 ? NORC_AS(d->limits && *d->limits ? d->limits : NULL)
 				 : NORC_AI(v);
 		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "%s%s = ?", n > 1 ? ", " : "",
 			 fields[i].col);

@@ -72,6 +72,8 @@ struct norc_task_def {
 	 * up to retry_max_delay_s (0 means the default, 3600) */
 	int retries, retry_delay_s, retry_max_delay_s;
 	int overlap; /* sched.h: 0 allow, 1 skip, 2 queue */
+	/* runas.h: "USER[:GROUP]" and a normalized limits text; NULL or "": none */
+	const char *run_as, *limits;
 };
 int norc_model_task_add(struct norc_db *db, const struct norc_task_def *def, int64_t *id,
 			char *err, size_t errlen);
@@ -82,7 +84,8 @@ enum {
 	NORC_TASK_SET_TIMEOUT = 1, NORC_TASK_SET_NICE = 2, NORC_TASK_SET_RETRIES = 4,
 	NORC_TASK_SET_RETRY_DELAY = 8, NORC_TASK_SET_RETRY_MAX_DELAY = 16,
 	NORC_TASK_SET_DESCRIPTION = 32, NORC_TASK_SET_OVERLAP = 64,
-	NORC_TASK_SET_PARAMS = 128 /* params_json, already checked by the type's plugin */
+	NORC_TASK_SET_PARAMS = 128, /* params_json, already checked by the type's plugin */
+	NORC_TASK_SET_RUN_AS = 256, NORC_TASK_SET_LIMITS = 512
 };
 int norc_model_task_set(struct norc_db *db, int64_t id, const struct norc_task_def *set, int has,
 			char *err, size_t errlen);

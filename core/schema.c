@@ -38,6 +38,8 @@ static const char *const v1[] = {
 	" retry_delay INTEGER NOT NULL DEFAULT 0,"       /* s before the first retry, doubling */
 	" retry_max_delay INTEGER NOT NULL DEFAULT 3600," /* cap of that doubling, s */
 	" overlap INTEGER NOT NULL DEFAULT 0,"  /* 0 allow, 1 skip, 2 queue (sched.h) */
+	" run_as VARCHAR(97) NULL,"   /* runas.h: USER[:GROUP] it runs as */
+	" limits VARCHAR(255) NULL,"  /* runas.h: "cpu=60,mem=536870912,..." */
 	" added BIGINT NOT NULL,"
 	" deleted INTEGER NOT NULL DEFAULT 0,"
 	" UNIQUE (name)){END}",

@@ -6,6 +6,7 @@
 
 extern char **environ;
 #include "mem.h"
+#include "runas.h"
 
 #include <norc/plugin.h>
 
@@ -54,6 +55,8 @@ static const char *step_name(char step)
 	case 'i': return "open /dev/null";
 	case 'd': return "dup2";
 	case 'c': return "chdir";
+	case 'l': return "setrlimit (the task's limits)";
+	case 'u': return "switching to the task's user";
 	case 'e': return "exec";
 	default: return "child setup";
 	}
@@ -89,6 +92,9 @@ static void child_main(const struct norc_spawn_req *req, int pfd_r, int pfd_w, p
 	if (dup3(pfd_w, 3, O_CLOEXEC) < 0)
 		child_fail(pfd_w, 'd');
 	close_from(4);
+	char step;
+	if (req->runas && norc_runas_apply(req->runas, &step) != 0)
+		child_fail(3, step);
 	if (req->cwd && chdir(req->cwd) != 0)
 		child_fail(3, 'c');
 	sigset_t none;

@@ -6,7 +6,7 @@
  * stack, as in posix_spawn, and the parent waits until the exec):
  * setsid (its own session and process group), default signal mask
  * and dispositions, /dev/null on stdin, the log on stdout and stderr, nice, every other fd
- * closed, chdir, then execve (or the plugin's run_child, then _exit). An exec failure is
+ * closed, resource limits and the task's user (runas.h), chdir, then execve (or the plugin's run_child, then _exit). An exec failure is
  * reported through a close-on-exec pipe, so the parent knows at once and says why.
  */
 #ifndef NORC_SPAWN_H
@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+struct norc_runas;
 
 struct norc_spawn_req {
 	char *const *argv; /* exec mode; borrowed */
@@ -32,6 +34,9 @@ struct norc_spawn_req {
 	void *arg;
 	/* non-zero: the child gets this signal when the spawning process dies (PR_SET_PDEATHSIG) */
 	int parent_death_signal;
+	/* resource limits and the user to run as (runas.h), applied after nice and before chdir;
+	 * NULL: none */
+	const struct norc_runas *runas;
 };
 
 /* Fork and start. *pid is the child (also its process group id). On an exec failure the

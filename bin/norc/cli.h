@@ -70,7 +70,9 @@ int norc_cli_task_add(struct norc_cli *cli, const struct norc_cli_add *how, int 
 		{"retry-delay", required_argument, NULL, 'D'},                                  \
 		{"retry-max-delay", required_argument, NULL, 'M'},                              \
 		{"description", required_argument, NULL, 'd'},                                  \
-		{"overlap", required_argument, NULL, 'O'}
+		{"overlap", required_argument, NULL, 'O'},                                      \
+		{"run-as", required_argument, NULL, 'u'},                                       \
+		{"limit", required_argument, NULL, 'L'}
 
 int norc_cmd_init(struct norc_cli *cli, int argc, char **argv);
 int norc_cmd_web(struct norc_cli *cli, int argc, char **argv);

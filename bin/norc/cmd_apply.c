@@ -13,6 +13,7 @@
  */
 #include "alert.h"
 #include "cli.h"
+#include "runas.h"
 #include "cron.h"
 #include "jobdef.h"
 #include "mem.h"
@@ -40,6 +41,8 @@ struct want_sched {
 
 struct want_task {
 	const char *name, *type, *description, *overlap;
+	const char *run_as; /* NULL: none */
+	char limits[256];   /* normalized (runas.h); "": none */
 	json_t *params;     /* the task's parameters (owned) */
 	char timeout[32], retry_delay[32], retry_max_delay[32];
 	int nice, retries;
@@ -390,7 +393,8 @@ static int read_want(struct want *w, const struct norc_config *cfg)
 				      ? "name description timeout retries retry_delay "
 					"retry_max_delay overlap fail_fast nodes deps schedules alert"
 				      : "name type command params description timeout nice retries "
-					"retry_delay retry_max_delay overlap schedules alert") ||
+					"retry_delay retry_max_delay overlap schedules alert run_as "
+					"limits") ||
 			    get_str(w, g, "name", &t->name, true, what))
 				return -1;
 			w->ntasks++;
@@ -407,6 +411,7 @@ static int read_want(struct want *w, const struct norc_config *cfg)
 			    get_str(w, g, "command", &cmd, false, t->name) ||
 			    get_str(w, g, "description", &t->description, false, t->name) ||
 			    get_str(w, g, "overlap", &t->overlap, false, t->name) ||
+			    get_str(w, g, "run_as", &t->run_as, false, t->name) ||
 			    get_duration(w, g, "timeout", "0", t->timeout, sizeof(t->timeout), t->name) ||
 			    get_duration(w, g, "retry_delay", "0", t->retry_delay,
 					 sizeof(t->retry_delay), t->name) ||
@@ -417,6 +422,16 @@ static int read_want(struct want *w, const struct norc_config *cfg)
 				return -1;
 			t->nice = (int)nice;
 			t->retries = (int)retries;
+			const char *lim = NULL;
+			if (get_str(w, g, "limits", &lim, false, t->name))
+				return -1;
+			if (t->run_as && norc_runas_check(t->run_as, errbuf, sizeof(errbuf)) != NORC_OK)
+				return fail_at(w, config_setting_get_member(g, "run_as"), "%s: %s",
+					       t->name, errbuf);
+			if (lim && norc_runas_limits_parse(lim, t->limits, sizeof(t->limits), errbuf,
+							   sizeof(errbuf)) != NORC_OK)
+				return fail_at(w, config_setting_get_member(g, "limits"), "%s: %s",
+					       t->name, errbuf);
 			if (!t->type)
 				t->type = t->job ? NORC_JOBDEF_TYPE : "CommandTask";
 			if (!t->description)
@@ -735,8 +750,10 @@ static void plan_settings(struct plan *p, const struct want_task *t, const json_
 		{"retries", "--retries", retries, true},
 		{"description", "--description", t->description, false},
 		{"overlap", "--overlap", t->overlap, false},
+		{"run_as", "--run-as", t->run_as ? t->run_as : "", false},
+		{"limits", "--limit", t->limits, false},
 	};
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < (t->job ? 4 : 6); i++) {
 		const json_t *v = json_object_get(cur, g[i].key);
 		bool same = g[i].num ? json_integer_value(v) == atoll(g[i].want)
 				     : strcmp(json_string_value(v) ? json_string_value(v) : "", g[i].want) == 0;
@@ -769,6 +786,10 @@ static void plan_add(struct plan *p, const struct want_task *t, const char *verb
 	if (!t->job) {
 		add_args(p, "--type", t->type);
 		add_args(p, "--nice", nice);
+		if (t->run_as)
+			add_args(p, "--run-as", t->run_as);
+		if (t->limits[0])
+			add_args(p, "--limit", t->limits);
 	}
 	if (t->fail_fast)
 		add_args(p, "--fail-fast", NULL);

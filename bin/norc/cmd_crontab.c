@@ -12,6 +12,7 @@
  * a task that already exists with the same command is left alone.
  */
 #include "cli.h"
+#include "runas.h"
 #include "cron.h"
 #include "mem.h"
 #include "model.h"
@@ -31,6 +32,7 @@
 struct entry {
 	int line;
 	char *task, *rule, *tz, *command, *note;
+	char *user; /* a system crontab's user field: the task's --run-as */
 	bool skip;  /* reported only (@reboot) */
 	bool exists; /* the same task is already there */
 	bool conflict; /* a task of that name is there with another command */
@@ -297,9 +299,13 @@ static void plan_line(struct plan *p, const char *prefix, const char *deftz, boo
 		}
 		e.tz = norc_xstrdup(tz);
 		char note[300] = "";
-		if (user)
-			snprintf(note, sizeof(note), "ran as %s; Norc runs it as the executor's user",
-				 user);
+		if (user && norc_runas_check(user, err, sizeof(err)) != NORC_OK) {
+			plan_error(p, lineno, "user field: %s", err);
+			free(rule);
+			free(e.tz);
+			return;
+		}
+		e.user = user ? norc_xstrdup(user) : NULL;
 		if (p->mailto && *p->mailto)
 			snprintf(note + strlen(note), sizeof(note) - strlen(note),
 				 "%sMAILTO=%s: output is kept in the instance's log, not mailed", *note
@@ -320,6 +326,7 @@ static void plan_free(struct plan *p)
 		free(p->v[i].tz);
 		free(p->v[i].command);
 		free(p->v[i].note);
+		free(p->v[i].user);
 	}
 	free(p->v);
 	for (size_t i = 0; i < p->nerr; i++)
@@ -398,11 +405,12 @@ static void print_plan(const struct norc_cli *cli, const struct plan *p, const c
 		json_object_set_new(r, "action", json_string(e->skip ? "skip" : e->exists ? "exists"
 							     : e->conflict ? "conflict" : "add"));
 		json_object_set_new(r, "command", json_string(e->command));
+		json_object_set_new(r, "run_as", e->user ? json_string(e->user) : json_null());
 		json_object_set_new(r, "note", e->note ? json_string(e->note) : json_null());
 		json_array_append_new(rows, r);
 	}
 	static const char *const cols[] = {"line", "action", "task", "schedule", "tz", "command",
-					   "note", NULL};
+					   "run_as", "note", NULL};
 	norc_table_print_rows(cols, rows, stdout, cli->json);
 	json_decref(rows);
 }
@@ -432,7 +440,7 @@ static int apply(struct norc_cli *cli, struct plan *p, const char *queue, size_t
 		if (e->skip || e->exists)
 			continue;
 		char *ta[] = {"task", "add", e->task, "--command", e->command, "--description",
-			      "imported from a crontab", NULL};
+			      "imported from a crontab", e->user ? "--run-as" : NULL, e->user, NULL};
 		char *sa[] = {"schedule", "add", e->task, "--queue", (char *)queue, "--cron",
 			      e->rule, "--tz", e->tz, NULL};
 		if (sub(cli, norc_cmd_task, ta) != NORC_EXIT_OK ||

@@ -45,7 +45,7 @@ static int job_add(struct norc_cli *cli, int argc, char **argv)
 					   {"help", no_argument, NULL, 'h'},
 					   {0}};
 	static const struct norc_cli_add how = {"job add", "job", NORC_JOBDEF_TYPE,
-						"T:r:D:M:d:O:fp:h", lo, add_help};
+						"T:r:D:M:d:O:u:L:fp:h", lo, add_help};
 	return norc_cli_task_add(cli, &how, argc, argv);
 }
 

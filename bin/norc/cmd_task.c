@@ -7,6 +7,7 @@
 #include "model.h"
 #include "params.h"
 #include "plugin.h"
+#include "runas.h"
 #include "sched.h"
 #include "table.h"
 
@@ -32,12 +33,17 @@ static void add_help(void)
 	       "  --retry-max-delay D   cap of that doubling (default 1h)\n"
 	       "  --overlap P           when a fire comes while a run of the task is still\n"
 	       "                        active: allow (default) runs it too, skip records it as\n"
-	       "                        SKIPPED, queue runs it after (at most one waits)\n");
+	       "                        SKIPPED, queue runs it after (at most one waits)\n"
+	       "  --run-as USER[:GROUP] the user it runs as (a root executor switches to it;\n"
+	       "                        without it: tasks.user of the executor's host)\n"
+	       "  --limit LIST          resource limits: cpu=60s,mem=512M,files=1024,procs=200,\n"
+	       "                        fsize=1G,core=0 (setrlimit; '' removes them)\n");
 }
 
 /* The run settings `task add`, `task set` and `job add` share: true when c was one of them. */
 static bool run_setting(int c, const char *cmd, struct norc_task_def *d, int *has, int *rc)
 {
+	char err[400];
 	int64_t secs = 0;
 	long long v = 0;
 	const char *name = c == 'T' ? "--timeout" : c == 'D' ? "--retry-delay" : "--retry-max-delay";
@@ -82,6 +88,22 @@ static bool run_setting(int c, const char *cmd, struct norc_task_def *d, int *ha
 						   optarg);
 		*has |= NORC_TASK_SET_OVERLAP;
 		return true;
+	case 'u':
+		if (*optarg && norc_runas_check(optarg, err, sizeof(err)) != NORC_OK)
+			*rc = norc_cli_usage_error(cmd, "%s", err);
+		d->run_as = optarg;
+		*has |= NORC_TASK_SET_RUN_AS;
+		return true;
+	case 'L': { /* several --limit add up */
+		static char raw[1024], norm[256];
+		snprintf(raw + strlen(raw), sizeof(raw) - strlen(raw), "%s%s", raw[0] ? "," : "",
+			 optarg);
+		if (norc_runas_limits_parse(raw, norm, sizeof(norm), err, sizeof(err)) != NORC_OK)
+			*rc = norc_cli_usage_error(cmd, "--%s", err);
+		d->limits = norm;
+		*has |= NORC_TASK_SET_LIMITS;
+		return true;
+	}
 	}
 	return false;
 }
@@ -146,6 +168,10 @@ int norc_cli_task_add(struct norc_cli *cli, const struct norc_cli_add *how, int 
 	}
 	if (rc == NORC_EXIT_OK && optind + 1 != argc)
 		rc = norc_cli_usage_error(how->cmd, "give exactly one %s NAME", how->kind);
+	if (rc == NORC_EXIT_OK && strcmp(how->kind, "task") != 0 &&
+	    (has & (NORC_TASK_SET_RUN_AS | NORC_TASK_SET_LIMITS)))
+		rc = norc_cli_usage_error(how->cmd, "a %s runs no process of its own; give --run-as "
+					  "and --limit to the tasks of its nodes", how->kind);
 	d.name = optind < argc ? argv[optind] : "";
 	if (rc == NORC_EXIT_OK)
 		rc = add(cli, how->cmd, how->kind, &d, params);
@@ -162,7 +188,7 @@ static int task_add(struct norc_cli *cli, int argc, char **argv)
 					   {"help", no_argument, NULL, 'h'},
 					   {0}};
 	static const struct norc_cli_add how = {"task add", "task", "CommandTask",
-						"t:c:T:n:r:D:M:d:O:p:h", lo, add_help};
+						"t:c:T:n:r:D:M:d:O:u:L:p:h", lo, add_help};
 	return norc_cli_task_add(cli, &how, argc, argv);
 }
 
@@ -206,7 +232,7 @@ static int task_set(struct norc_cli *cli, int argc, char **argv)
 	char perr[512];
 	int c, rc = NORC_EXIT_OK, has = 0;
 	while (rc == NORC_EXIT_OK &&
-	       (c = norc_cli_getopt("task set", argc, argv, "T:n:r:D:M:d:O:c:p:Nh", lo)) != -1) {
+	       (c = norc_cli_getopt("task set", argc, argv, "T:n:r:D:M:d:O:u:L:c:p:Nh", lo)) != -1) {
 		if (run_setting(c, "task set", &d, &has, &rc))
 			continue;
 		if (c == 'c') {
@@ -228,6 +254,7 @@ static int task_set(struct norc_cli *cli, int argc, char **argv)
 			printf("usage: norc task set NAME|ID [--timeout D] [--nice N] [--retries N]\n"
 			       "                     [--retry-delay D] [--retry-max-delay D]\n"
 			       "                     [--overlap P] [--description TEXT]\n"
+			       "                     [--run-as USER[:GROUP]] [--limit LIST]\n"
 			       "                     [--command CMD] [--param KEY=VALUE]... "
 			       "[--no-params]\n\n"
 			       "Changes a task's run settings (see `norc task add --help`). They apply "
@@ -317,7 +344,7 @@ static int task_show(struct norc_cli *cli, int argc, char **argv)
 	}
 	static const char *const keys[] = {"id", "name", "type", "description", "timeout", "nice",
 					   "retries", "retry_delay", "retry_max_delay", "overlap",
-					   "params",
+					   "run_as", "limits", "params",
 					   "added", NULL};
 	if (cli->json) {
 		json_object_set(obj, "schedule_list", sched);

@@ -29,6 +29,7 @@
 #include "params.h"
 #include "plugin.h"
 #include "queue.h"
+#include "runas.h"
 #include "receiver.h"
 #include "spawn.h"
 #include "status.h"
@@ -266,22 +267,35 @@ static const char *log_trouble(const struct executor *ex, int fd, int werr, char
 
 static char identity[64]; /* NORC_EXECUTOR: lets sweeps find what a dead executor left */
 
+/* Of the environment the task inherits, what its user's identity replaces. */
+static bool identity_var(const char *e, const struct norc_runas *ra)
+{
+	return ra->switch_user && (strncmp(e, "HOME=", 5) == 0 || strncmp(e, "USER=", 5) == 0 ||
+				   strncmp(e, "LOGNAME=", 8) == 0);
+}
+
 /* The task's environment: ours without NORC_* and PWD, then NORC_*, PWD (its directory, as a
- * shell would export it), and the plugin's extra (which may override any of them). */
+ * shell would export it), HOME, USER and LOGNAME of the user it runs as (when it switches),
+ * and the plugin's extra (which may override any of them). */
 static char **build_env(const struct norc_run_info *ri, const struct norc_config *cfg,
-			const char *cwd, char *const *extra)
+			const struct norc_runas *ra, const char *cwd, char *const *extra)
 {
 	size_t n = 0, m = 0;
 	while (environ[n])
 		n++;
 	while (extra && extra[m])
 		m++;
-	char **env = norc_xcalloc(n + m + 8, sizeof(char *));
+	char **env = norc_xcalloc(n + m + 11, sizeof(char *));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(environ[i], "NORC_", 5) != 0 && /* ours are set below */
-		    strncmp(environ[i], "PWD=", 4) != 0)
+		    strncmp(environ[i], "PWD=", 4) != 0 && !identity_var(environ[i], ra))
 			env[k++] = norc_xstrdup(environ[i]);
+	if (ra->switch_user) {
+		env[k++] = norc_xasprintf("HOME=%s", ra->home);
+		env[k++] = norc_xasprintf("USER=%s", ra->user);
+		env[k++] = norc_xasprintf("LOGNAME=%s", ra->user);
+	}
 	char iso[40];
 	if (ri->fire_time_us)
 		norc_clock_format_iso(ri->fire_time_us, iso, sizeof(iso));
@@ -395,14 +409,21 @@ static int spawn_task(struct executor *ex, const struct norc_plugin_entry *p,
 		      pid_t *pid, const char *label, char *err, size_t errlen, bool *host_fault)
 {
 	const struct norc_task_ops *ops = p->desc->ops;
-	int rc;
+	struct norc_runas ra;
+	int rc = norc_runas_resolve(ex->cfg, ri->run_as, ri->limits, &ra, err, errlen);
+	if (rc != NORC_OK)
+		return rc; /* the task's settings against this host's policy: not a host fault */
+	/* a task run as another user starts in that user's home (the executor's tmp_dir may be
+	 * closed to it), unless its plugin names a directory */
+	const char *dir = ra.switch_user ? ra.home : ex->cfg->tmp_dir;
 	if (p->desc->flags & NORC_TASK_INCHILD) {
 		fflush(NULL); /* the child may exit(): our buffered lines must not come out twice */
-		char **env = build_env(ri, ex->cfg, ex->cfg->tmp_dir, NULL);
+		char **env = build_env(ri, ex->cfg, &ra, dir, NULL);
 		struct child_call call = {.p = p, .ctx = *ctx};
 		struct norc_spawn_req req = {
-			.envp = env, .cwd = ex->cfg->tmp_dir, .log_fd = fd, .nice = ri->nice,
+			.envp = env, .cwd = dir, .log_fd = fd, .nice = ri->nice,
 			.run_child = call_run_child, .arg = &call, .parent_death_signal = SIGKILL,
+			.runas = &ra,
 		};
 		rc = norc_spawn(&req, pid, err, errlen);
 		*host_fault = rc != NORC_OK;
@@ -418,8 +439,8 @@ static int spawn_task(struct executor *ex, const struct norc_plugin_entry *p,
 	}
 	if (plan.preamble && write(fd, plan.preamble, strlen(plan.preamble)) < 0)
 		NORC_WARN("%s: cannot write its log: %s", label, strerror(errno));
-	const char *cwd = plan.cwd ? plan.cwd : ex->cfg->tmp_dir;
-	char **env = build_env(ri, ex->cfg, cwd, plan.envp);
+	const char *cwd = plan.cwd ? plan.cwd : dir;
+	char **env = build_env(ri, ex->cfg, &ra, cwd, plan.envp);
 	struct norc_spawn_req req = {
 		.argv = plan.argv, .path = plan.path, .envp = env,
 		/* a plugin that names the file (CommandTask's direct exec) stands for the
@@ -427,6 +448,7 @@ static int spawn_task(struct executor *ex, const struct norc_plugin_entry *p,
 		.exec_failure_is_task_failure = plan.path != NULL,
 		.cwd = cwd, .log_fd = fd, .nice = ri->nice,
 		.parent_death_signal = SIGKILL, /* it dies with its executor */
+		.runas = &ra,
 	};
 	rc = norc_spawn(&req, pid, err, errlen);
 	*host_fault = rc != NORC_OK;
@@ -726,12 +748,20 @@ static bool start_finally(struct executor *ex, struct run *r, int status, int co
 	task_line(r->log_fd, "Task ended with status %s; running its finally hook (at most %d s).",
 		  norc_status_name(status), ex->cfg->finally_timeout_s);
 	fflush(NULL); /* the child may exit(): our buffered lines must not come out twice */
-	char **env = build_env(&r->ri, ex->cfg, ex->cfg->tmp_dir, NULL);
+	char err[400];
+	struct norc_runas ra; /* the hook runs as the task did, within its limits */
+	if (norc_runas_resolve(ex->cfg, r->ri.run_as, r->ri.limits, &ra, err, sizeof(err)) !=
+	    NORC_OK) {
+		task_line(r->log_fd, "Cannot run the finally hook: %s.", err);
+		return false;
+	}
+	const char *dir = ra.switch_user ? ra.home : ex->cfg->tmp_dir;
+	char **env = build_env(&r->ri, ex->cfg, &ra, dir, NULL);
 	struct norc_spawn_req req = {
-		.envp = env, .cwd = ex->cfg->tmp_dir, .log_fd = r->log_fd, .nice = r->ri.nice,
+		.envp = env, .cwd = dir, .log_fd = r->log_fd, .nice = r->ri.nice,
 		.run_child = call_finally, .arg = &call, .parent_death_signal = SIGKILL,
+		.runas = &ra,
 	};
-	char err[256];
 	pid_t pid;
 	int rc = norc_spawn(&req, &pid, err, sizeof(err));
 	free_strv(env);

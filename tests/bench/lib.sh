@@ -29,6 +29,8 @@ bench_init() {
   fi
   trap bench_cleanup EXIT
   printf 'log_dir = "log"; tmp_dir = "tmp";\n' >>"$W/n.conf"
+  # run as root (a bench box), tasks run as whoever started it
+  printf 'tasks: { allow_root = true; };\n' >>"$W/n.conf"
   # NORC_BENCH_INCHILD=1: task T is a no-op in-child .so (the test plugin NoopTask:
   # run_child returns 0, no other hook) instead of a command
   [ -n "${NORC_BENCH_INCHILD:-}" ] && printf 'plugin_dirs = ["%s/../test-plugins/noop"];\n' "$B" >>"$W/n.conf"

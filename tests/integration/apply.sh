@@ -131,7 +131,7 @@ A="$WORK/alerts.conf"
 cat >"$A" <<'EOF'
 queues = ( { name = "Reports"; } );
 tasks = (
-  { name = "pinger"; command = "true";
+  { name = "pinger"; command = "true"; run_as = "nobody"; limits = "cpu=1m, files=64";
     alert = { on = "failure,exhausted"; deadline = "45m"; email = [ "ops@example.com", "dba@example.com" ]; }; },
   { name = "watched"; command = "true"; alert = { no_success = "1d"; webhook = "https://hooks.example.com/x"; }; }
 );
@@ -140,7 +140,11 @@ echo 'tasks = ( { name = "a"; command = "x"; alert = { on = "boom"; webhook = "h
 echo 'tasks = ( { name = "a"; command = "x"; alert = { on = "failure"; }; } );' | bad_file "an alert without destination is refused" 'a: alert has no destination; give email or webhook'
 echo 'tasks = ( { name = "a"; command = "x"; alert = { webhook = "http://h/"; }; } );' | bad_file "an alert watching nothing is refused" 'a: alert watches nothing'
 echo 'tasks = ( { name = "a"; command = "x"; alert = { on = "failure"; email = "nobody"; }; } );' | bad_file "a bad address is refused" '"nobody" is not an e-mail address'
+echo 'tasks = ( { name = "a"; command = "x"; limits = "cpu=soon"; } );' | bad_file "bad limits are refused" "bad.conf:1: a: limit 'cpu=soon'"
+echo 'tasks = ( { name = "a"; command = "x"; run_as = "two words"; } );' | bad_file "a bad run_as is refused" "a: run-as 'two words'"
 expect_ok "apply a file with alert rules" norc apply "$A"
+[ "$(sql "SELECT run_as, limits FROM tasks WHERE name = 'pinger'" | tr '|\t' '  ')" = "nobody cpu=60,files=64" ] \
+  && ok "run_as and limits (normalized) from the file" || bad "run_as/limits: $(sql "SELECT run_as, limits FROM tasks WHERE name = 'pinger'")"
 expect_out "it plans the rules" '^add +pinger +alert'
 expect_ok "alert show" norc alert show pinger
 expect_out "the rule's events" '^on: +failure,exhausted'
@@ -156,6 +160,8 @@ expect_out "one removed" '^change +watched +alert removed'
   && ok "the database holds the one rule, with the new deadline" || bad "rules: $(sql "SELECT task_id, deadline FROM task_alerts")"
 printf 'queues = ( { name = "Reports"; } );\ntasks = ( { name = "pinger"; command = "true"; }, { name = "watched"; command = "true"; } );\n' >"$A"
 expect_ok "without --prune a rule the file does not mention stays" norc apply "$A"
+[ "$(sql "SELECT COALESCE(run_as, '-'), COALESCE(limits, '-') FROM tasks WHERE name = 'pinger'" | tr -d '|\t')" = "--" ] \
+  && ok "run_as and limits gone from the file: cleared" || bad "run_as/limits kept: $(sql "SELECT run_as, limits FROM tasks WHERE name = 'pinger'")"
 [ "$(sql "SELECT COUNT(*) FROM task_alerts")" = 1 ] && ok "... it stays" || bad "rule removed without --prune"
 expect_ok "with --prune it goes" norc apply "$A" --prune
 [ "$(sql "SELECT COUNT(*) FROM task_alerts")" = 0 ] && ok "... it is gone" || bad "rule kept with --prune"

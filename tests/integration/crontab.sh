@@ -63,8 +63,13 @@ expect_fail "a missing file" 1 'cannot read /nonexistent' norc import-crontab /n
 # --- /etc/crontab format and stdin ---
 printf '17 * * * * root cd / && run-parts --report /etc/cron.hourly\n' >"$WORK/system"
 run norc import-crontab - --system --prefix etc --queue Sys --tz UTC <"$WORK/system"
-[ "$RC" = 0 ] && grep -Eq "^1 +add +etc-1-cd +17 \* \* \* \* +UTC +cd / && run-parts --report /etc/cron.hourly +ran as root; Norc runs it as the executor's user" "$OUT" \
-  && ok "--system: the user field is reported, stdin is read" || bad "system crontab (exit $RC)"
+[ "$RC" = 0 ] && grep -Eq "^1 +add +etc-1-cd +17 \* \* \* \* +UTC +cd / && run-parts --report /etc/cron.hourly +root" "$OUT" \
+  && ok "--system: the user field becomes the task's run-as user, stdin is read" || bad "system crontab (exit $RC)"
+printf '17 * * * * nobody true\n' | norc import-crontab - --system --prefix sys --queue Sys --tz UTC --apply >/dev/null
+[ "$(sql "SELECT run_as FROM tasks WHERE name LIKE 'sys-%'")" = nobody ] && ok "--system --apply: the task runs as that user" || bad "run_as: $(sql "SELECT name, run_as FROM tasks")"
+printf '17 * * * * bad!user true\n' >"$WORK/baduser"
+run norc import-crontab "$WORK/baduser" --system
+[ "$RC" = 1 ] && grep -q "line 1: user field: run-as 'bad!user': give USER or USER:GROUP" "$ERR" && ok "--system: a bad user field is named" || bad "bad user field (exit $RC)"
 
 # --- an imported command, run by a real executor, does what cron would have done ---
 printf 'SHELL=/bin/bash\nWHO = "norc'"'"'s cron"\n* * * * * echo "$WHO in $0"; cat -n %%one%%two \\%% three\n' >"$WORK/run.crontab"

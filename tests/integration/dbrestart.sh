@@ -25,6 +25,7 @@ cat >"$WORK/norc.conf" <<EOF
 database: { backend = "mariadb"; socket = "$MDB_SOCKET"; user = "root"; password = "";
             name = "norcrestart"; io_timeout = 5; };
 log_dir = "log";
+tasks: { allow_root = true; };
 daemon: { heartbeat = 1; heartbeat_timeout = 8; kill_grace = 1; };
 EOF
 export NORC_CONFIG="$WORK/norc.conf"

@@ -57,6 +57,7 @@ for h in db h1 h2; do
 database: { backend = "mariadb"; host = "$dbip"; port = $MDB_PORT; user = "norc";
             password_file = "$WORK/dbpw"; name = "norcfleet"; connect_timeout = 2; io_timeout = 3; };
 log_dir = "log"; tmp_dir = "tmp";
+tasks: { allow_root = true; };
 daemon: { heartbeat = 1; heartbeat_timeout = 4; kill_grace = 1; };
 EOF
 done

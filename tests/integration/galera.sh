@@ -93,6 +93,7 @@ mkconf() { # NAME NODE...
 database: { backend = "mariadb"; host = "$(h "$@")"; user = "norc"; password_file = "$WORK/dbpw";
             name = "norcgalera"; connect_timeout = 2; io_timeout = 5; };
 log_dir = "$WORK/log"; tmp_dir = "$WORK/tmp";
+tasks: { allow_root = true; };
 daemon: { heartbeat = 1; heartbeat_timeout = 8; kill_grace = 1; };
 EOF
 }

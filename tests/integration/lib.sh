@@ -38,8 +38,10 @@ expect_json() {
 finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" = 0 ]; }
 
 # daemons_setup sqlite|mariadb DBPREFIX DAEMON_CONF - for scripts that run daemons: sets
-# $backend, $bindir, $conf (written: the database plus DAEMON_CONF), $dbconf (the database
-# line alone), exports NORC_CONFIG, defines sql (prints query results), norc, ctl, wait_for,
+# $backend, $bindir, $conf (written: the database plus DAEMON_CONF), $dbline (the database
+# line alone), $dbconf (it plus `tasks: { allow_root = true; };`: the tests run as root, and
+# a root executor refuses to run tasks as root without it; left out of $conf when
+# DAEMON_CONF has its own tasks group), exports NORC_CONFIG, defines sql (prints query results), norc, ctl, wait_for,
 # and a trap that kills every pid in ${pids[@]} (thawing stopped ones) and drops the database.
 daemons_setup() {
   backend=${1:?sqlite|mariadb}
@@ -58,7 +60,12 @@ daemons_setup() {
     sql() { mariadb --no-defaults -S "$MDB_SOCKET" -uroot -N -B "$dbname" -e "$1"; } ;;
   *) echo "backend: sqlite or mariadb"; exit 2 ;;
   esac
-  printf '%s\n%s\n' "$dbconf" "$3" >"$conf"
+  dbline=$dbconf
+  dbconf=$(printf '%s\ntasks: { allow_root = true; };' "$dbline")
+  case "$3" in
+  *tasks:*) printf '%s\n%s\n' "$dbline" "$3" >"$conf" ;;
+  *) printf '%s\n%s\n' "$dbconf" "$3" >"$conf" ;;
+  esac
   export NORC_CONFIG="$conf"
 }
 daemons_cleanup() {

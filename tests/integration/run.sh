@@ -4,7 +4,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 daemons_setup "${1:-}" norc_run 'daemon: { heartbeat = 1; heartbeat_timeout = 5; kill_grace = 2; log_max_mb = 1; };'
-[ "$backend" = sqlite ] && printf 'database: { path = "norc.db"; busy_timeout_ms = 1000; };\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; kill_grace = 2; log_max_mb = 1; };\n' >"$conf"
+[ "$backend" = sqlite ] && printf 'database: { path = "norc.db"; busy_timeout_ms = 1000; };\ntasks: { allow_root = true; };\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; kill_grace = 2; log_max_mb = 1; };\n' >"$conf"
 status_of() { sql "SELECT status FROM instances WHERE id = $1"; }
 
 echo "# backend $backend"

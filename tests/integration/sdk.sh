@@ -41,7 +41,7 @@ expect_ok "cmake --build builds it" "$CMAKE" --build "$WORK/ffbuild"
 
 # The installed binaries, SQLite in $WORK, no plugin_dirs: the drop-in folder is enough.
 conf="$WORK/norc.conf"
-printf 'database: { path = "norc.db"; };\nlog_dir = "log";\ntmp_dir = "tmp";\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; };\n' >"$conf"
+printf 'database: { path = "norc.db"; };\ntasks: { allow_root = true; };\nlog_dir = "log";\ntmp_dir = "tmp";\ndaemon: { heartbeat = 1; heartbeat_timeout = 5; };\n' >"$conf"
 export NORC_CONFIG="$conf"
 norc() { "$P/norc" "$@"; }
 sql() { sqlite3 "$WORK/norc.db" "$1"; } # for lib.sh's wait_for

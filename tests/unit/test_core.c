@@ -6,6 +6,7 @@
 #include "log.h"
 #include "model.h"
 #include "params.h"
+#include "runas.h"
 #include "status.h"
 
 #include "unit.h"
@@ -129,6 +130,48 @@ static const struct {
 	{"-x", 0},       {".x", 0},             {"x~1", 0}, {"ü", 0},
 };
 
+/* Task limits: normalized to bytes and seconds; bad items named; each kind once. */
+START_TEST(runas_limits)
+{
+	static const struct {
+		const char *in, *out; /* out NULL: refused */
+	} cases[] = {
+		{"", ""},
+		{"cpu=90", "cpu=90"},
+		{"cpu=2m, mem=512M", "cpu=120,mem=536870912"},
+		{"files=1024,procs=200,fsize=1G,core=0", "files=1024,procs=200,fsize=1073741824,core=0"},
+		{"mem=64KB", "mem=65536"},
+		{"cpu=0", NULL},
+		{"cpu=soon", NULL},
+		{"files=1K", NULL},
+		{"files=-1", NULL},
+		{"mem=1X", NULL},
+		{"stack=1M", NULL},
+		{"cpu", NULL},
+		{"files=10,files=20", NULL},
+		{"mem=99999999999T", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char norm[256], err[400] = "";
+		int rc = norc_runas_limits_parse(cases[i].in, norm, sizeof(norm), err, sizeof(err));
+		if (cases[i].out) {
+			ck_assert_msg(rc == NORC_OK, "%s: %s", cases[i].in, err);
+			ck_assert_str_eq(norm, cases[i].out);
+		} else {
+			ck_assert_msg(rc == NORC_EINVAL, "%s accepted as %s", cases[i].in, norm);
+			ck_assert_msg(strstr(err, "give KIND=VALUE"), "%s", err);
+		}
+	}
+	char err[300];
+	ck_assert_int_eq(norc_runas_check("nobody", err, sizeof(err)), NORC_OK);
+	ck_assert_int_eq(norc_runas_check("www-data:adm", err, sizeof(err)), NORC_OK);
+	ck_assert_int_eq(norc_runas_check("a b", err, sizeof(err)), NORC_EINVAL);
+	ck_assert_int_eq(norc_runas_check("-x", err, sizeof(err)), NORC_EINVAL);
+	ck_assert_int_eq(norc_runas_check("u:", err, sizeof(err)), NORC_EINVAL);
+	ck_assert_int_eq(norc_runas_check("", err, sizeof(err)), NORC_EINVAL);
+}
+END_TEST
+
 START_TEST(object_names)
 {
 	char err[256];
@@ -147,6 +190,7 @@ int main(void)
 	tcase_add_test(tc, clock_format_and_log_stamp);
 	tcase_add_test(tc, params_roundtrip);
 	tcase_add_test(tc, status_names);
+	tcase_add_test(tc, runas_limits);
 	tcase_add_loop_test(tc, object_names, 0, (int)(sizeof(names) / sizeof(names[0])));
 	suite_add_tcase(s, tc);
 	return norc_unit_run(s);
