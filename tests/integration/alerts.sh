@@ -220,6 +220,8 @@ dups=$(grep -h '^X-Norc-Alert:' "$sink"/mail-*.eml | sort | uniq -d | wc -l)
 hdups=$(grep -h '^X-Norc-Alert:' "$sink"/hook-*.headers | sort | uniq -d | wc -l)
 [ "$dups" = 0 ] && [ "$hdups" = 0 ] && ok "no alert was delivered twice ($(mails) e-mails, $(hooks) webhook calls)" \
   || bad "duplicates: $dups e-mail(s), $hdups webhook call(s)"
+lat=$(sql "SELECT done - created FROM alerts WHERE state = 2 AND kind IN (1, 2, 3) AND attempts = 1" | sort -n)
+echo "# raised -> sent (failure, timeout, exhausted; first attempt): $(echo "$lat" | wc -l) alerts, p50 $(echo "$lat" | awk '{ a[NR] = $1 } END { printf "%.0f ms, max %.0f ms", a[int((NR + 1) / 2)] / 1000, a[NR] / 1000 }')"
 kill -TERM "$s1"; wait "$s1"; src=$?
 [ "$src" = 0 ] && ! grep -q 'Sanitizer' "$WORK/sched.out" && ok "the schedulers stop cleanly (no leak under ASan)" \
   || bad "scheduler stop: exit $src; $(grep -m3 -A5 Sanitizer "$WORK/sched.out")"
