@@ -20,7 +20,7 @@ flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
        -std=gnu11 -I"$root/core/include" -iquote "$root/core" -Wall -Wextra -Werror)
 declare -A src=(
   [cron]="core/cron.c core/tz.c core/mem.c core/clock.c"
-  [config]="core/config.c core/params.c core/mem.c"
+  [config]="core/config.c core/params.c core/mem.c core/runas.c core/clock.c"
   [sigv4]="core/aws.c"
   [report]="core/report.c core/model.c core/db.c core/db_sqlite.c core/db_mariadb.c core/schema.c core/clock.c core/mem.c core/status.c core/params.c core/log.c"
 )
