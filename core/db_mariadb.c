@@ -698,8 +698,8 @@ static unsigned execute_native(struct norc_stmt *st)
 static bool retry_safe(struct norc_stmt *st, unsigned e)
 {
 	if (e == CR_SERVER_GONE_ERROR || e == ER_CONNECTION_KILLED ||
-	    e == ER_CLIENT_INTERACTION_TIMEOUT)
-		return true;
+	    e == ER_CLIENT_INTERACTION_TIMEOUT || e == ER_UNKNOWN_COM_ERROR)
+		return true; /* refused before running (1047: a node outside the primary) */
 	return native(st)->ncols > 0; /* a statement with a result set */
 }
 

@@ -96,11 +96,12 @@ void norc_logv(enum norc_level level, const char *fmt, va_list ap)
 	}
 	char stamp[40];
 	norc_log_stamp(norc_clock_now_us(), stamp, sizeof(stamp));
+	errno = 0;
 	if (sink_journal)
 		fprintf(out, "<%d>%s: %s\n", priority(level), norc_log_level_name(level), msg);
 	else
 		fprintf(out, "%s %s: %s\n", stamp, norc_log_level_name(level), msg);
-	int werr = fflush(out) == EOF || ferror(out) ? errno : 0;
+	int werr = fflush(out) == EOF || ferror(out) ? (errno ? errno : EIO) : 0;
 	if (werr && out != stderr) { /* the log file is full or gone: say so where it can be seen */
 		if (!sink_failing)
 			fprintf(stderr, "%s WARNING: this daemon's log file cannot be written (%s); "

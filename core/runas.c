@@ -35,9 +35,13 @@ static const struct {
 static bool parse_size(const char *s, unsigned long long *out)
 {
 	char *end;
+	while (*s == ' ')
+		s++;
+	if (!isdigit((unsigned char)*s)) /* strtoull would take "-1" as a huge number */
+		return false;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (end == s || errno || *s == '-')
+	if (end == s || errno)
 		return false;
 	unsigned shift = 0;
 	switch (toupper((unsigned char)*end)) {
@@ -177,10 +181,17 @@ int norc_runas_resolve(const struct norc_config *cfg, const char *run_as, const 
 					    e ? ": " : "", e ? strerror(e) : "");
 	}
 	if (!root) { /* no switching: only ourselves */
+		struct group gr, *grp = NULL;
+		char gbuf[4096];
 		if (pwp && pwp->pw_uid != geteuid())
 			return norc_err_set(err, errlen, NORC_ECONFIG, "cannot run as user '%s': "
 					    "norc_executor runs as uid %d, not root; run it as root "
 					    "(with tasks.user) or as that user", user, (int)geteuid());
+		if (group[0] && (getgrnam_r(group, &gr, gbuf, sizeof(gbuf), &grp), !grp ||
+				 grp->gr_gid != getegid()))
+			return norc_err_set(err, errlen, NORC_ECONFIG, "cannot run in group '%s': "
+					    "norc_executor runs as gid %d, not root", group,
+					    (int)getegid());
 		return NORC_OK;
 	}
 	uid_t uid = pwp ? pwp->pw_uid : 0;
@@ -213,7 +224,9 @@ int norc_runas_resolve(const struct norc_config *cfg, const char *run_as, const 
 										    : "/");
 	int n = NORC_RUNAS_MAX_GROUPS;
 	if (getgrouplist(pwp->pw_name, gid, out->groups, &n) < 0)
-		n = 1, out->groups[0] = gid; /* more than fit: its primary group only */
+		return norc_err_set(err, errlen, NORC_ECONFIG, "run-as user '%s' is in %d groups, "
+				    "more than the %d Norc passes on; give it fewer", user, n,
+				    NORC_RUNAS_MAX_GROUPS);
 	out->ngroups = n;
 	return NORC_OK;
 }

@@ -23,7 +23,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#define NORC_RUNAS_MAX_GROUPS 64
+#define NORC_RUNAS_MAX_GROUPS 1024
 #define NORC_RUNAS_MAX_LIMITS 6
 
 struct norc_runas {

@@ -71,10 +71,6 @@ static void child_main(const struct norc_spawn_req *req, int pfd_r, int pfd_w, p
 	close(pfd_r);
 	if (setsid() < 0)
 		child_fail(pfd_w, 's');
-	if (req->parent_death_signal &&
-	    (prctl(PR_SET_PDEATHSIG, req->parent_death_signal, 0, 0, 0) != 0 ||
-	     getppid() != parent))
-		_exit(1); /* the parent is already gone */
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
@@ -95,6 +91,11 @@ static void child_main(const struct norc_spawn_req *req, int pfd_r, int pfd_w, p
 	char step;
 	if (req->runas && norc_runas_apply(req->runas, &step) != 0)
 		child_fail(3, step);
+	/* after the user switch: a change of uid or gid clears the parent-death signal */
+	if (req->parent_death_signal &&
+	    (prctl(PR_SET_PDEATHSIG, req->parent_death_signal, 0, 0, 0) != 0 ||
+	     getppid() != parent))
+		_exit(1); /* the parent is already gone */
 	if (req->cwd && chdir(req->cwd) != 0)
 		child_fail(3, 'c');
 	sigset_t none;
@@ -194,7 +195,12 @@ int norc_spawn(const struct norc_spawn_req *req, pid_t *pid, char *err, size_t e
 		int st;
 		while (waitpid(p, &st, 0) < 0 && errno == EINTR)
 			;
-		return norc_err_set(err, errlen, NORC_EIO, "%s %s: %s", step_name(buf[4]),
+		/* the task's own settings (its limits, user, or the directory as that user) are
+		 * its error (NORC_EINVAL), not this host's */
+		bool task = buf[4] == 'l' || buf[4] == 'u' ||
+			    (buf[4] == 'c' && req->runas && req->runas->switch_user);
+		return norc_err_set(err, errlen, task ? NORC_EINVAL : NORC_EIO, "%s %s: %s",
+				    step_name(buf[4]),
 				    buf[4] == 'e' && req->argv ? (req->path ? req->path : req->argv[0])
 				    : buf[4] == 'c' && req->cwd ? req->cwd : "",
 				    strerror(e));

@@ -39,8 +39,9 @@ struct norc_spawn_req {
 	const struct norc_runas *runas;
 };
 
-/* Fork and start. *pid is the child (also its process group id). On an exec failure the
- * child is reaped here and NORC_EIO is returned with err saying why. */
+/* Fork and start. *pid is the child (also its process group id). On a failure in the child
+ * it is reaped here and err says why: NORC_EINVAL when the task's own settings failed (its
+ * limits, its user, its directory as that user), NORC_EIO for this host's failures. */
 int norc_spawn(const struct norc_spawn_req *req, pid_t *pid, char *err, size_t errlen);
 /* Signal the whole process group of a spawned child. NORC_OK, or NORC_ENOTFOUND if gone. */
 int norc_spawn_kill_group(pid_t pgid, int sig);

@@ -40,6 +40,11 @@ static void add_help(void)
 	       "                        fsize=1G,core=0 (setrlimit; '' removes them)\n");
 }
 
+/* --limit's text so far in this command and its normalized form (d->limits points here);
+ * commands run in-process (apply, import-crontab) start afresh with limits_reset. */
+static char limits_raw[1024], limits_norm[256];
+static void limits_reset(void) { limits_raw[0] = limits_norm[0] = '\0'; }
+
 /* The run settings `task add`, `task set` and `job add` share: true when c was one of them. */
 static bool run_setting(int c, const char *cmd, struct norc_task_def *d, int *has, int *rc)
 {
@@ -94,13 +99,16 @@ static bool run_setting(int c, const char *cmd, struct norc_task_def *d, int *ha
 		d->run_as = optarg;
 		*has |= NORC_TASK_SET_RUN_AS;
 		return true;
-	case 'L': { /* several --limit add up */
-		static char raw[1024], norm[256];
-		snprintf(raw + strlen(raw), sizeof(raw) - strlen(raw), "%s%s", raw[0] ? "," : "",
-			 optarg);
-		if (norc_runas_limits_parse(raw, norm, sizeof(norm), err, sizeof(err)) != NORC_OK)
+	case 'L': { /* several --limit of one command add up (limits_raw is reset per command) */
+		size_t used = strlen(limits_raw);
+		int n = snprintf(limits_raw + used, sizeof(limits_raw) - used, "%s%s",
+				 used ? "," : "", optarg);
+		if (n < 0 || (size_t)n >= sizeof(limits_raw) - used)
+			*rc = norc_cli_usage_error(cmd, "--limit: too long");
+		else if (norc_runas_limits_parse(limits_raw, limits_norm, sizeof(limits_norm), err,
+						 sizeof(err)) != NORC_OK)
 			*rc = norc_cli_usage_error(cmd, "--%s", err);
-		d->limits = norm;
+		d->limits = limits_norm;
 		*has |= NORC_TASK_SET_LIMITS;
 		return true;
 	}
@@ -145,6 +153,7 @@ int norc_cli_task_add(struct norc_cli *cli, const struct norc_cli_add *how, int 
 {
 	struct norc_task_def d = {.type = how->type, .description = ""};
 	struct norc_params *params = norc_params_new();
+	limits_reset();
 	char err[512];
 	int c, rc = NORC_EXIT_OK, has = 0;
 	while (rc == NORC_EXIT_OK && (c = norc_cli_getopt(how->cmd, argc, argv, how->shortopts,
@@ -230,6 +239,7 @@ static int task_set(struct norc_cli *cli, int argc, char **argv)
 	struct norc_task_def d = {0};
 	struct norc_params *params = norc_params_new();
 	char perr[512];
+	limits_reset();
 	int c, rc = NORC_EXIT_OK, has = 0;
 	while (rc == NORC_EXIT_OK &&
 	       (c = norc_cli_getopt("task set", argc, argv, "T:n:r:D:M:d:O:u:L:c:p:Nh", lo)) != -1) {

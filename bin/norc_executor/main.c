@@ -256,12 +256,16 @@ static const char *log_trouble(const struct executor *ex, int fd, int werr, char
 			       size_t len)
 {
 	struct statvfs vs;
-	if (!werr && fstatvfs(fd, &vs) == 0 && vs.f_bfree == 0)
-		werr = ENOSPC;
-	if (!werr)
+	if (werr) {
+		snprintf(buf, len, "its log could not be written completely: %s (log_dir %s)",
+			 strerror(werr), ex->cfg->log_dir);
+		return buf;
+	}
+	/* the executor (root) may still write into reserved blocks that the task could not */
+	if (fstatvfs(fd, &vs) != 0 || vs.f_bavail != 0)
 		return NULL;
-	snprintf(buf, len, "its log could not be written completely: %s (log_dir %s)",
-		 strerror(werr), ex->cfg->log_dir);
+	snprintf(buf, len, "its log may be incomplete: the log disk was full when it ended "
+		 "(log_dir %s)", ex->cfg->log_dir);
 	return buf;
 }
 
@@ -426,7 +430,7 @@ static int spawn_task(struct executor *ex, const struct norc_plugin_entry *p,
 			.runas = &ra,
 		};
 		rc = norc_spawn(&req, pid, err, errlen);
-		*host_fault = rc != NORC_OK;
+		*host_fault = rc != NORC_OK && rc != NORC_EINVAL;
 		free_strv(env);
 		return rc;
 	}
@@ -451,7 +455,7 @@ static int spawn_task(struct executor *ex, const struct norc_plugin_entry *p,
 		.runas = &ra,
 	};
 	rc = norc_spawn(&req, pid, err, errlen);
-	*host_fault = rc != NORC_OK;
+	*host_fault = rc != NORC_OK && rc != NORC_EINVAL;
 	free_strv(env);
 	ops->plan_free(p->state, &plan);
 	return rc;

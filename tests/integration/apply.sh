@@ -133,6 +133,7 @@ queues = ( { name = "Reports"; } );
 tasks = (
   { name = "pinger"; command = "true"; run_as = "nobody"; limits = "cpu=1m, files=64";
     alert = { on = "failure,exhausted"; deadline = "45m"; email = [ "ops@example.com", "dba@example.com" ]; }; },
+  { name = "capped"; command = "true"; limits = "mem=1G"; },
   { name = "watched"; command = "true"; alert = { no_success = "1d"; webhook = "https://hooks.example.com/x"; }; }
 );
 EOF
@@ -145,6 +146,8 @@ echo 'tasks = ( { name = "a"; command = "x"; run_as = "two words"; } );' | bad_f
 expect_ok "apply a file with alert rules" norc apply "$A"
 [ "$(sql "SELECT run_as, limits FROM tasks WHERE name = 'pinger'" | tr '|\t' '  ')" = "nobody cpu=60,files=64" ] \
   && ok "run_as and limits (normalized) from the file" || bad "run_as/limits: $(sql "SELECT run_as, limits FROM tasks WHERE name = 'pinger'")"
+[ "$(sql "SELECT limits FROM tasks WHERE name = 'capped'")" = "mem=1073741824" ] \
+  && ok "the next task's limits are its own (nothing carried over)" || bad "capped: $(sql "SELECT limits FROM tasks WHERE name = 'capped'")"
 expect_out "it plans the rules" '^add +pinger +alert'
 expect_ok "alert show" norc alert show pinger
 expect_out "the rule's events" '^on: +failure,exhausted'

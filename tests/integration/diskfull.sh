@@ -23,12 +23,12 @@ fid=$(norc --json run Fill --queue Q | sed 's/[^0-9]//g')
 wait_for 20 "SELECT status FROM instances WHERE id = $fid" 13 && ok "a task whose output fills the log disk ends FAILURE" \
   || bad "Fill: $(sql "SELECT status, reason FROM instances WHERE id = $fid")"
 [ "$(df --output=avail "$WORK/log" | tail -1 | tr -d ' ')" -lt 64 ] && ok "the log disk is full" || bad "disk not full: $(df "$WORK/log")"
-sql "SELECT reason FROM instances WHERE id = $fid" | grep -q 'No space left on device' \
+sql "SELECT reason FROM instances WHERE id = $fid" | grep -qE 'No space left on device|log disk was full' \
   && ok "its reason names the full disk: $(sql "SELECT reason FROM instances WHERE id = $fid")" || bad "Fill reason: $(sql "SELECT reason FROM instances WHERE id = $fid")"
 hid=$(norc --json run Hello --queue Q | sed 's/[^0-9]//g')
 wait_for 20 "SELECT status >= 7 FROM instances WHERE id = $hid" 1 && ok "a run while the disk is full is still recorded ($(sql "SELECT status FROM instances WHERE id = $hid"))" \
   || bad "Hello: $(sql "SELECT status, reason FROM instances WHERE id = $hid")"
-sql "SELECT reason FROM instances WHERE id = $hid" | grep -q 'No space left on device' \
+sql "SELECT reason FROM instances WHERE id = $hid" | grep -qE 'No space left on device|log disk was full' \
   && ok "... with the reason" || bad "Hello reason: $(sql "SELECT status, reason FROM instances WHERE id = $hid")"
 for _ in $(seq 1 40); do norc run Hello --queue Q >/dev/null; done # its own log outgrows its last page
 wait_for 30 "SELECT COUNT(*) FROM instances WHERE task_id = 2 AND ended IS NULL" 0 && ok "40 more runs on the full disk are all recorded" || bad "runs not recorded"

@@ -41,7 +41,8 @@ expect_out "limits shown, normalized" '^limits: +files=64,cpu=60,mem=536870912$'
 
 # --- who it runs as
 runit Who Q 7 && ok "a task with --run-as nobody succeeds" || bad "Who: $(sql "SELECT status, reason FROM instances WHERE id = $iid")"
-logof "$iid" | grep -q "uid=$(id -u nobody) user=nobody group=$nogroup .*USER=nobody pwd=/" \
+nhome=$(getent passwd nobody | cut -d: -f6); [ -d "$nhome" ] || nhome=/
+logof "$iid" | grep -q "uid=$(id -u nobody) user=nobody group=$nogroup groups=[0-9]* home=$nhome USER=nobody pwd=$nhome\$" \
   && ok "it ran as nobody, with nobody's group and USER, in nobody's home or /" || bad "Who log: $(logof "$iid" | grep uid=)"
 norc task add Plain --command "$who" >/dev/null
 runit Plain Q 7 && logof "$iid" | grep -q "user=nobody" && ok "a task without --run-as runs as tasks.user (nobody)" || bad "Plain: $(logof "$iid" | grep uid=)"
@@ -85,5 +86,22 @@ logof "$iid" | grep -qiE "fork|resource temporarily unavailable" && ok "... and 
 left=1
 for _ in $(seq 1 30); do left=$(pgrep -u nobody -f "sleep 5" | wc -l); [ "$left" = 0 ] && break; sleep 0.1; done
 [ "$left" = 0 ] && ok "nothing of it is left" || bad "$left of its processes left"
+# a limit the kernel refuses in the child (above fs.nr_open) is the task's error, not the host's
+norc task add Huge --command true --limit files=2000000000 >/dev/null
+runit Huge Q 14 && sql "SELECT reason FROM instances WHERE id = $iid" | grep -q "setrlimit" \
+  && ok "a limit the kernel refuses: ERROR with the reason" || bad "Huge: $(sql "SELECT status, reason FROM instances WHERE id = $iid")"
+runit Plain Q 7 && [ "$(sql "SELECT status FROM daemons WHERE pid = ${pids[0]}")" = 2 ] \
+  && ok "... and the executor goes on taking work (not SUSPENDED)" || bad "executor after Huge: $(sql "SELECT status FROM daemons WHERE pid = ${pids[0]}")"
 [ "$(sql "SELECT COUNT(*) FROM daemons WHERE status = 2")" = 3 ] && ok "the executors are still running" || bad "daemons"
+# a task run as another user still dies with its executor (the parent-death signal is set
+# after the user switch, which would clear it)
+norc queue add K >/dev/null
+norc task add Orphan --command "exec sleep 60.$$" >/dev/null
+"$bindir/norc_executor" K -c 1 >"$WORK/ex4.out" 2>&1 & kpid=$!; pids+=($kpid)
+oid=$(norc --json run Orphan --queue K | sed 's/[^0-9]//g')
+wait_for 10 "SELECT status FROM instances WHERE id = $oid" 2 || bad "Orphan did not start"
+[ "$(ps -o user= -p "$(pgrep -f "sleep 60\.$$" | head -1)" 2>/dev/null | tr -d ' ')" = nobody ] && ok "the orphan test task runs as nobody" || bad "Orphan user"
+kill -KILL "$kpid"
+gone=0; for _ in $(seq 1 30); do pgrep -f "sleep 60\.$$" >/dev/null || { gone=1; break; }; sleep 0.1; done
+[ "$gone" = 1 ] && ok "SIGKILL of its executor kills the task it ran as nobody" || { bad "the task outlived its executor"; pkill -KILL -f "sleep 60\.$$"; }
 finish
